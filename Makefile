@@ -1,0 +1,50 @@
+# QPR workbook — `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+QUARTER ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-deps report test test-fast lab bench lint format clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install qprlib with its dev extras
+
+system-deps: ## Install chromium, poppler and axe-core for the browser/PDF tests (Debian, as root)
+	@bash scripts/install-system-deps.sh
+
+report: $(STAMP) ## Build and render the latest quarter's reports into _site/
+	$(BIN)/qpr build $(QUARTER)
+
+test: $(STAMP) system-deps ## Run the whole test suite (as CI does)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP) ## Run the tests that take under a second each
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+lab: $(STAMP) ## Start JupyterLab with the project's kernel
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (qpr)" >/dev/null
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP) ## Run the benchmarks and print the table
+	$(BIN)/python -m bench
+
+lint: $(STAMP) ## Lint and check formatting
+	$(BIN)/ruff check qprlib tests bench data
+	$(BIN)/ruff format --check qprlib tests bench data
+
+format: $(STAMP) ## Format the code
+	$(BIN)/ruff format qprlib tests bench data
+	$(BIN)/ruff check --fix qprlib tests bench data
+
+clean: ## Remove build outputs (keeps .venv)
+	rm -rf build _site .pytest_cache

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the browser and PDF tests need beyond pip: Debian's chromium and poppler-utils,
+# and axe-core from the npm registry (into node_modules/). Idempotent; quick when all present.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${need_apt[*]} with apt-get (browser and PDF tests)..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null \
+      || echo "warning: apt-get could not install ${need_apt[*]}; browser/PDF tests will be skipped" >&2
+  else
+    echo "note: ${need_apt[*]} missing and not root with apt-get; browser/PDF tests will be skipped" >&2
+  fi
+fi
+if command -v npm >/dev/null 2>&1 && [ ! -f node_modules/axe-core/axe.min.js ]; then
+  echo "Installing axe-core from the npm registry..."
+  npm install --no-audit --no-fund --silent >/dev/null 2>&1 \
+    || echo "warning: npm could not install axe-core; accessibility tests will be skipped" >&2
+fi
+exit 0
