@@ -1,0 +1,5 @@
+import sys
+
+from qprlib.cli import main
+
+sys.exit(main())

@@ -1,0 +1,160 @@
+"""The `qpr` command: validate, assess, build and start a new quarter.
+
+Exit status: 0 success; 1 some report failed (the others were still built);
+2 bad input or usage (the message names the file, row and column; never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from qprlib.errors import QprError
+
+EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+FORMATS = ("html", "pdf", "docx")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with a one-line message (its default), never a traceback."""
+
+    def error(self, message: str) -> None:  # pragma: no cover - argparse plumbing
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"qpr: error: {message}\n")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a list of formats; expected a comma-separated list of {', '.join(FORMATS)}"
+        )
+    return chosen
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `qpr` argument parser (public: the README and scheduled jobs rely on these options)."""
+    parser = _Parser(prog="qpr", description="Quarterly Performance Report workbook")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    build = commands.add_parser("build", help="execute and render a quarter's reports")
+    build.add_argument("quarter", nargs="?", help="e.g. '2023/24 Q2'; default: latest params file")
+    build.add_argument(
+        "--directorate",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="build only this directorate's dashboard (repeatable)",
+    )
+    build.add_argument(
+        "--to",
+        type=_formats,
+        default=("html", "pdf"),
+        metavar="FORMATS",
+        help="comma-separated: html,pdf,docx (default html,pdf; docx for the cover)",
+    )
+    build.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="notebooks run in parallel (default: number of cores)",
+    )
+    build.add_argument(
+        "--engine",
+        choices=("auto", "quarto", "builtin"),
+        default="auto",
+        help="renderer: quarto when on PATH (auto), or the built-in engine",
+    )
+    build.add_argument("--force", action="store_true", help="re-run reports that are up to date")
+    build.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
+
+    validate = commands.add_parser("validate", help="check the data files and report problems")
+    validate.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
+
+    assess = commands.add_parser("assess", help="print a quarter's assessment table")
+    assess.add_argument("quarter", help="e.g. '2023/24 Q2'")
+    assess.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
+    assess.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    new = commands.add_parser(
+        "new-quarter", help="write params/<quarter>.yml from the previous one"
+    )
+    new.add_argument("quarter", help="e.g. '2023/24 Q3'")
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from qprlib import io
+
+    data = io.load(args.data)
+    print(io.summary_line(data))
+    return EXIT_OK
+
+
+def _assess(args: argparse.Namespace) -> int:
+    from qprlib import io
+    from qprlib.assess import assess, format_assessment
+    from qprlib.periods import Quarter
+
+    quarter = Quarter.parse(args.quarter)
+    table = assess(io.load(args.data), quarter)
+    sys.stdout.write(format_assessment(table, args.format))
+    return EXIT_OK
+
+
+def _build(args: argparse.Namespace) -> int:
+    from qprlib.build import build
+
+    return build(
+        quarter=args.quarter,
+        directorates=args.directorate,
+        formats=args.to,
+        jobs=args.jobs,
+        engine=args.engine,
+        force=args.force,
+        data_dir=args.data,
+    )
+
+
+def _new_quarter(args: argparse.Namespace) -> int:
+    from qprlib.params import new_quarter
+
+    path = new_quarter(args.quarter)
+    print(f"Wrote {path}: check the meeting date and author, then run `qpr build`.")
+    return EXIT_OK
+
+
+COMMANDS = {"build": _build, "validate": _validate, "assess": _assess, "new-quarter": _new_quarter}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `qpr` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except QprError as error:
+        print(f"qpr {args.command}: {len(error.problems)} problem(s) found:", file=sys.stderr)
+        for line in error.problems:
+            print(f"  - {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("qpr: interrupted; the previous published site is unchanged.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
