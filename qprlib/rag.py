@@ -22,7 +22,8 @@ def polarity_sign(polarity: str) -> float:
     try:
         return POLARITY_SIGN[polarity]
     except KeyError:
-        raise ValueError(f"polarity must be 'higher' or 'lower' to be rated, not {polarity!r}") from None
+        message = f"polarity must be 'higher' or 'lower' to be rated, not {polarity!r}"
+        raise ValueError(message) from None
 
 
 def _rate(value, target, floor, sign):
