@@ -94,6 +94,31 @@ def build_parser() -> argparse.ArgumentParser:
         "new-quarter", help="write params/<quarter>.yml from the previous one"
     )
     new.add_argument("quarter", help="e.g. '2023/24 Q3'")
+
+    returns = commands.add_parser(
+        "returns", help="write the quarter's Excel return workbooks, one per directorate"
+    )
+    returns.add_argument("quarter", help="e.g. '2023/24 Q4'")
+    returns.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
+    returns.add_argument(
+        "--out",
+        type=Path,
+        default=Path("returns"),
+        metavar="DIR",
+        help="workbooks go in DIR/<quarter-slug>/ (default: returns)",
+    )
+
+    imports = commands.add_parser(
+        "import", help="check completed return workbooks and merge them into the data"
+    )
+    imports.add_argument("files", nargs="+", type=Path, metavar="FILE.xlsx")
+    imports.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
+    imports.add_argument(
+        "--replace", action="store_true", help="overwrite values or commentary already held"
+    )
+    imports.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
     return parser
 
 
@@ -138,7 +163,28 @@ def _new_quarter(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _returns(args: argparse.Namespace) -> int:
+    from qprlib.returns import write_returns
+
+    paths = write_returns(args.quarter, data_dir=args.data, out_dir=args.out)
+    for path in paths:
+        print(f"Wrote {path}")
+    print("Send each directorate its workbook; when they come back, run `qpr import`.")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from qprlib.imports import import_returns
+
+    result = import_returns(
+        args.files, data_dir=args.data, replace=args.replace, dry_run=args.dry_run
+    )
+    print(result.report())
+    return EXIT_OK
+
+
 COMMANDS = {"build": _build, "validate": _validate, "assess": _assess, "new-quarter": _new_quarter}
+COMMANDS |= {"returns": _returns, "import": _import}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
