@@ -1,0 +1,181 @@
+"""The cover report's numbers and sentences: RAG and direction counts with change on the
+previous quarter, the Red list by service area and the call-in list (KCC Cabinet cover
+report, Quarter 2 2023/24, paragraphs 2.2 to 2.4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from qprlib.rag import AMBER, GREEN, RED
+from qprlib.trend import IMPROVING, STABLE, WORSENING
+
+RAG_ORDER = (GREEN, AMBER, RED)  # the order the cover report lists them in
+DIRECTION_ORDER = (IMPROVING, STABLE, WORSENING)
+CALL_IN_COLUMNS = [
+    "id",
+    "name",
+    "service_area",
+    "previous_rag",
+    "rag",
+    "direction",
+    "call_in_reason",
+]
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+RAG_MEANING = {  # the KCC key, as the cover report words it
+    GREEN: "the target was achieved or exceeded",
+    AMBER: "performance achieved or exceeded the expected floor standard but did not meet target",
+    RED: "performance did not meet the expected floor standard",
+}
+
+
+def number_words(n: int) -> str:
+    """One to ten in words, digits above (house style of the cover report): 7 -> 'seven'."""
+    return NUMBER_WORDS[n] if 1 <= n <= 10 else str(n)
+
+
+def change_words(delta: int, noun: str = "") -> str:
+    """A change in a count in words: 0 'no change', 1 'one more', -3 'three fewer'."""
+    if delta == 0:
+        return "no change"
+    words = f"{number_words(abs(delta))} {'more' if delta > 0 else 'fewer'}"
+    return f"{words} {noun}" if noun else words
+
+
+def _since(delta: int | None) -> str:
+    """' (one fewer than the previous Quarter)', or '' when there is no previous quarter."""
+    if delta is None:
+        return ""
+    if delta == 0:
+        return " (no change on the previous Quarter)"
+    return f" ({change_words(delta)} than the previous Quarter)"
+
+
+def _counts(table: pd.DataFrame, column: str, levels: tuple[str, ...]) -> dict[str, int]:
+    counts = table[column].value_counts()
+    return {level: int(counts.get(level, 0)) for level in levels}
+
+
+def _kpis(table: pd.DataFrame) -> pd.DataFrame:
+    return table.loc[table["kind"] == "kpi"]
+
+
+def _direction_counts(kpis: pd.DataFrame) -> dict[str, int]:
+    # KCC's middle category is "stable or no clear trend": a KPI with too few points for a
+    # direction has no clear trend, so it is counted there and the three counts add up.
+    return _counts(kpis.fillna({"direction": STABLE}), "direction", DIRECTION_ORDER)
+
+
+def _changes(now: dict[str, int], before: dict[str, int] | None) -> dict[str, int] | None:
+    return None if before is None else {k: now[k] - before[k] for k in now}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The quarter in numbers, and the cover report's sentences built from them."""
+
+    kpi_count: int
+    rag_counts: dict[str, int]  # Green, Amber, Red
+    rag_changes: dict[str, int] | None  # on the previous quarter; None for a first quarter
+    direction_counts: dict[str, int]  # improving, stable, worsening
+    direction_changes: dict[str, int] | None
+    red_by_service_area: dict[str, list[str]]  # service area -> KPI names, in table order
+    call_in: pd.DataFrame  # CALL_IN_COLUMNS
+
+    @property
+    def unrated_count(self) -> int:
+        """KPIs without a rating this quarter (no value in the quarter)."""
+        return self.kpi_count - sum(self.rag_counts.values())
+
+    def summary_paragraph(self) -> str:
+        """The cover report's summary: 'Of the 38 Key Performance Indicators (KPIs) ...'."""
+        n, green, amber, red = self.kpi_count, *(self.rag_counts[k] for k in RAG_ORDER)
+        text = (
+            f"Of the {n} Key Performance Indicator{_s(n)} (KPI{_s(n)}) contained within the QPR, "
+            f"{green} achieved target (Green), {amber} achieved or exceeded the floor standard "
+            f"but did not meet target (Amber). {red} KPI{_s(red)} did not meet the floor "
+            "standard (Red)."
+        )
+        if self.unrated_count:
+            u = self.unrated_count
+            text += f" {u} KPI{_s(u)} {'has' if u == 1 else 'have'} no data for the quarter."
+        return text
+
+    def rag_sentences(self) -> list[str]:
+        """One bullet per RAG status: '15 are rated Green (one fewer than ...) – the target ...'."""
+        changes = self.rag_changes or {}
+        return [
+            f"{self.rag_counts[k]} {_are(self.rag_counts[k])} rated {k}"
+            f"{_since(changes.get(k))} – {RAG_MEANING[k]}."
+            for k in RAG_ORDER
+        ]
+
+    def red_intro(self) -> str:
+        """'The 8 indicators where the RAG rating is Red, are in:' (paragraph 2.3)."""
+        red = self.rag_counts[RED]
+        return f"The {red} indicator{_s(red)} where the RAG rating is Red, {_are(red)} in:"
+
+    def direction_sentence(self) -> str:
+        """'With regards to Direction of Travel, seven indicators show a positive trend ...'."""
+        up, flat, down = (self.direction_counts[k] for k in DIRECTION_ORDER)
+        changes = self.direction_changes or {}
+        shows = "shows" if up == 1 else "show"
+        improving = (
+            f"{number_words(up)} indicator{_s(up)} {shows} a positive trend"
+            if up
+            else "no indicators show a positive trend"
+        )
+        return (
+            f"With regards to Direction of Travel, {improving}{_since(changes.get(IMPROVING))}, "
+            f"{_subject(flat)} stable or with no clear trend{_since(changes.get(STABLE))}, "
+            f"and {_subject(down)} showing a negative trend{_since(changes.get(WORSENING))}."
+        )
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _subject(n: int) -> str:
+    """'19 are', 'one is', 'none are'."""
+    return "none are" if n == 0 else f"{number_words(n)} {_are(n)}"
+
+
+def summarise(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> Summary:
+    """Summarise an assessment table (qprlib.assess.assess), with change on `previous`.
+
+    Needs columns kind, name, service_area, rag, direction, call_in and CALL_IN_COLUMNS.
+    Counts are of KPIs; activity indicators are not rated. previous=None (a first quarter)
+    gives no change figures and no change clauses in the sentences.
+    """
+    kpis = _kpis(current)
+    before = None if previous is None else _kpis(previous)
+    rag_counts = _counts(kpis, "rag", RAG_ORDER)
+    direction_counts = _direction_counts(kpis)
+    red = kpis.loc[kpis["rag"] == RED]
+    areas = current["service_area"].drop_duplicates()  # indicators.csv order
+    red_by_area = {
+        area: red.loc[red["service_area"] == area, "name"].tolist()
+        for area in areas
+        if (red["service_area"] == area).any()
+    }
+    return Summary(
+        kpi_count=len(kpis),
+        rag_counts=rag_counts,
+        rag_changes=_changes(
+            rag_counts, None if before is None else _counts(before, "rag", RAG_ORDER)
+        ),
+        direction_counts=direction_counts,
+        direction_changes=_changes(
+            direction_counts, None if before is None else _direction_counts(before)
+        ),
+        red_by_service_area=red_by_area,
+        call_in=current.loc[current["call_in"].astype(bool), CALL_IN_COLUMNS].reset_index(
+            drop=True
+        ),
+    )

@@ -1,0 +1,223 @@
+"""Summary counts and the cover report's sentences (KCC Cabinet cover report, Q2 2023/24)."""
+
+import pandas as pd
+import pytest
+
+from qprlib.summary import change_words, number_words, summarise
+
+
+def table(rags, directions, *, areas=None, names=None, kinds=None, call_in=None):
+    """A minimal assessment table: the columns summarise() reads."""
+    n = len(rags)
+    return pd.DataFrame(
+        {
+            "id": [f"K{i:02d}" for i in range(n)],
+            "name": names or [f"Indicator {i}" for i in range(n)],
+            "service_area": areas or ["Area"] * n,
+            "kind": kinds or ["kpi"] * n,
+            "previous_rag": [None] * n,
+            "rag": rags,
+            "direction": directions,
+            "call_in": call_in or [False] * n,
+            "call_in_reason": [None] * n,
+        }
+    )
+
+
+def quarter(green, amber, red, improving, stable, worsening):
+    """A quarter of KPIs with these counts (RAG and direction drawn independently)."""
+    rags = ["Green"] * green + ["Amber"] * amber + ["Red"] * red
+    directions = ["improving"] * improving + ["stable"] * stable + ["worsening"] * worsening
+    assert len(rags) == len(directions)
+    return table(rags, directions)
+
+
+# Seed 001: Q2 2023/24 has 15/15/8 (changes -1/+4/-3) and 7/19/12 (changes +3/-5/+2),
+# so Q1 had 16/11/11 and 4/24/10.
+SEED_Q2 = quarter(15, 15, 8, 7, 19, 12)
+SEED_Q1 = quarter(16, 11, 11, 4, 24, 10)
+
+
+@pytest.mark.parametrize(
+    "delta, words",
+    [
+        (0, "no change"),
+        (1, "one more"),
+        (4, "four more"),
+        (10, "ten more"),
+        (11, "11 more"),  # digits above ten
+        (-1, "one fewer"),
+        (-3, "three fewer"),
+        (-25, "25 fewer"),
+    ],
+)
+def test_change_words(delta, words):
+    assert change_words(delta) == words
+
+
+def test_change_words_with_a_noun():
+    assert change_words(2, "indicators") == "two more indicators"
+    assert change_words(0, "indicators") == "no change"
+
+
+@pytest.mark.parametrize(
+    "n, words", [(1, "one"), (7, "seven"), (10, "ten"), (11, "11"), (19, "19")]
+)
+def test_number_words(n, words):
+    assert number_words(n) == words
+
+
+def test_counts_and_changes():
+    summary = summarise(SEED_Q2, SEED_Q1)
+    assert summary.kpi_count == 38
+    assert summary.rag_counts == {"Green": 15, "Amber": 15, "Red": 8}
+    assert summary.rag_changes == {"Green": -1, "Amber": 4, "Red": -3}
+    assert summary.direction_counts == {"improving": 7, "stable": 19, "worsening": 12}
+    assert summary.direction_changes == {"improving": 3, "stable": -5, "worsening": 2}
+
+
+def test_seed_001_summary_paragraph():
+    assert summarise(SEED_Q2, SEED_Q1).summary_paragraph() == (
+        "Of the 38 Key Performance Indicators (KPIs) contained within the QPR, 15 achieved "
+        "target (Green), 15 achieved or exceeded the floor standard but did not meet target "
+        "(Amber). 8 KPIs did not meet the floor standard (Red)."
+    )
+
+
+def test_seed_001_rag_sentences():
+    assert summarise(SEED_Q2, SEED_Q1).rag_sentences() == [
+        "15 are rated Green (one fewer than the previous Quarter) – the target was achieved or "
+        "exceeded.",
+        "15 are rated Amber (four more than the previous Quarter) – performance achieved or "
+        "exceeded the expected floor standard but did not meet target.",
+        "8 are rated Red (three fewer than the previous Quarter) – performance did not meet the "
+        "expected floor standard.",
+    ]
+
+
+def test_seed_001_direction_sentence():
+    assert summarise(SEED_Q2, SEED_Q1).direction_sentence() == (
+        "With regards to Direction of Travel, seven indicators show a positive trend (three more "
+        "than the previous Quarter), 19 are stable or with no clear trend (five fewer than the "
+        "previous Quarter), and 12 are showing a negative trend (two more than the previous "
+        "Quarter)."
+    )
+
+
+def test_seed_001_red_intro():
+    assert summarise(SEED_Q2, SEED_Q1).red_intro() == (
+        "The 8 indicators where the RAG rating is Red, are in:"
+    )
+
+
+def test_no_change_is_said_so():
+    summary = summarise(SEED_Q2, SEED_Q2)
+    assert summary.rag_changes == {"Green": 0, "Amber": 0, "Red": 0}
+    assert summary.rag_sentences()[0].startswith(
+        "15 are rated Green (no change on the previous Quarter) – "
+    )
+    assert "seven indicators show a positive trend (no change on the previous Quarter)," in (
+        summary.direction_sentence()
+    )
+
+
+def test_first_quarter_has_no_change_clauses():
+    summary = summarise(SEED_Q2, None)
+    assert summary.rag_changes is None
+    assert summary.direction_changes is None
+    assert summary.rag_sentences()[2] == (
+        "8 are rated Red – performance did not meet the expected floor standard."
+    )
+    assert summary.direction_sentence() == (
+        "With regards to Direction of Travel, seven indicators show a positive trend, 19 are "
+        "stable or with no clear trend, and 12 are showing a negative trend."
+    )
+    assert "previous" not in " ".join(summary.rag_sentences())
+
+
+def test_singular_counts():
+    summary = summarise(quarter(1, 1, 1, 1, 1, 1), None)
+    assert summary.direction_sentence() == (
+        "With regards to Direction of Travel, one indicator shows a positive trend, one is "
+        "stable or with no clear trend, and one is showing a negative trend."
+    )
+    assert summary.rag_sentences()[2].startswith("1 is rated Red –")
+    assert summary.summary_paragraph().endswith("1 KPI did not meet the floor standard (Red).")
+
+
+def test_zero_counts_read_naturally():
+    summary = summarise(quarter(3, 0, 0, 0, 3, 0), None)
+    assert summary.direction_sentence() == (
+        "With regards to Direction of Travel, no indicators show a positive trend, three are "
+        "stable or with no clear trend, and none are showing a negative trend."
+    )
+    assert summary.rag_counts == {"Green": 3, "Amber": 0, "Red": 0}
+
+
+def test_activity_indicators_are_not_counted():
+    current = table(
+        ["Green", None, "Red"],
+        ["improving", "increasing", "worsening"],
+        kinds=["kpi", "activity", "kpi"],
+    )
+    summary = summarise(current, None)
+    assert summary.kpi_count == 2
+    assert summary.direction_counts == {"improving": 1, "stable": 0, "worsening": 1}
+
+
+def test_kpi_without_a_direction_counts_as_no_clear_trend():
+    # KCC's middle category is "stable or no clear trend"; too few points is no clear trend.
+    summary = summarise(table(["Green", "Red"], ["improving", None]), None)
+    assert summary.direction_counts == {"improving": 1, "stable": 1, "worsening": 0}
+
+
+def test_unrated_kpis_are_mentioned():
+    summary = summarise(table(["Green", None], ["stable", "stable"]), None)
+    assert summary.rag_counts == {"Green": 1, "Amber": 0, "Red": 0}
+    assert summary.summary_paragraph().endswith(" 1 KPI has no data for the quarter.")
+
+
+def test_red_list_by_service_area_in_table_order():
+    current = table(
+        ["Red", "Green", "Red", "Red", "Red"],
+        ["stable"] * 5,
+        areas=[
+            "Customer Services",
+            "Adult Social Care",
+            "Governance",
+            "Customer Services",
+            "Adult Social Care",
+        ],
+        names=["Complaints", "Reviews", "FOI", "Calls", "Assessments"],
+    )
+    red = summarise(current, None).red_by_service_area
+    # Areas in the order they first appear in the table (indicators.csv order), even
+    # Adult Social Care whose first indicator is Green; names in table order.
+    assert list(red) == ["Customer Services", "Adult Social Care", "Governance"]
+    assert red == {
+        "Customer Services": ["Complaints", "Calls"],
+        "Adult Social Care": ["Assessments"],
+        "Governance": ["FOI"],
+    }
+
+
+def test_call_in_list():
+    current = table(["Red", "Green", "Amber"], ["stable"] * 3, call_in=[True, False, True])
+    call_in = summarise(current, None).call_in
+    assert call_in["id"].tolist() == ["K00", "K02"]
+    assert list(call_in.columns) == [
+        "id", "name", "service_area", "previous_rag", "rag", "direction", "call_in_reason"
+    ]  # fmt: skip
+
+
+def test_summarise_does_not_change_its_inputs():
+    before_q2, before_q1 = SEED_Q2.copy(deep=True), SEED_Q1.copy(deep=True)
+    summarise(SEED_Q2, SEED_Q1)
+    pd.testing.assert_frame_equal(SEED_Q2, before_q2)
+    pd.testing.assert_frame_equal(SEED_Q1, before_q1)
+
+
+def test_summary_is_frozen():
+    summary = summarise(SEED_Q2, None)
+    with pytest.raises(AttributeError):
+        summary.kpi_count = 1
