@@ -1,0 +1,396 @@
+"""Accessible tables for the reports: one object, a Markdown pipe table and an HTML table.
+
+The Markdown form is what both render engines use (pandoc turns it into a real HTML or Typst
+table with a caption); the HTML form is for JupyterLab. RAG, direction and milestone status are
+always words; colour (from the one `RAG_COLOURS` dict below) is only a cue added by CSS classes.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+# Colours live here once; render's CSS (`rag_css()`) and charts.py read them from this module.
+# `text` on `fill` is the table/badge style (GOV.UK Design System tag colours, contrast >= 5.6:1);
+# `mark` is the chart colour for points and bars (contrast >= 3:1 on white, WCAG 1.4.11).
+RAG_COLOURS: dict[str, dict[str, str]] = {
+    "Green": {"text": "#005a30", "fill": "#cce2d8", "mark": "#00703c"},
+    "Amber": {"text": "#6e3619", "fill": "#fcd6c3", "mark": "#e07000"},
+    "Red": {"text": "#942514", "fill": "#f4cdc6", "mark": "#d4351c"},
+}
+NO_RATING_COLOUR = {"text": "#383f43", "fill": "#f3f2f1", "mark": "#505a5f"}
+DIRECTION_COLOURS = {"improving": "#005a30", "worsening": "#942514"}  # others: body text colour
+
+# Direction of travel: the word is the content; the arrow is a decorative cue (aria-hidden).
+DIRECTION_WORDS = {
+    "improving": ("Improving", "↑"),
+    "stable": ("Stable or no clear trend", "→"),
+    "worsening": ("Worsening", "↓"),
+    "increasing": ("Increasing", "↑"),
+    "no change": ("No change", "→"),
+    "decreasing": ("Decreasing", "↓"),
+}
+# Milestone status, Halton style: a symbol that also carries a word.
+STATUS_WORDS = {
+    "complete": ("Complete", "✔"),
+    "on_track": ("On track", "●"),
+    "uncertain": ("Uncertain", "?"),
+    "off_track": ("Off track", "✖"),
+}
+ACTIVITY_WORDS = {"above": "Above range", "below": "Below range", "within": "Within range"}
+NO_DATA = "No data"
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^@&!])")
+_MD_LIST_NUMBER = re.compile(r"^(\d+)([.)])(?=\s|$)")  # "1. text" would start a list
+_MD_BLOCK_MARKER = re.compile(r"^([-+:=])")  # bullet list, definition, setext heading
+
+
+def md_escape(text: object) -> str:
+    """Data text made safe for pandoc Markdown: shown literally, on one line.
+
+    Backslash-escapes every character Markdown gives a meaning to (emphasis, links, raw HTML,
+    tables, maths, citations, footnotes, entities), and a list or definition marker at the start.
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    one_line = " ".join(str(text).split())
+    escaped = _MD_SPECIAL.sub(r"\\\1", one_line)
+    escaped = _MD_LIST_NUMBER.sub(r"\1\\\2", escaped)
+    return _MD_BLOCK_MARKER.sub(r"\\\1", escaped)
+
+
+def _class_name(word: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", word.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: plain `text`, optional CSS `classes` and a decorative `icon` before it."""
+
+    text: str
+    classes: tuple[str, ...] = ()
+    icon: str = ""
+
+    def markdown(self) -> str:
+        """Escaped text, wrapped in a bracketed span when it carries classes."""
+        body = md_escape(self.text)
+        if self.icon:
+            body = f'[{md_escape(self.icon)}]{{aria-hidden="true"}} {body}'
+        if not self.classes:
+            return body
+        return f"[{body}]{{{' '.join('.' + c for c in self.classes)}}}"
+
+    def html(self) -> str:
+        """Escaped text in a `<span class>` when it carries classes; the icon is aria-hidden."""
+        body = html.escape(self.text)
+        if self.icon:
+            body = f'<span aria-hidden="true">{html.escape(self.icon)}</span> {body}'
+        if not self.classes:
+            return body
+        return f'<span class="{" ".join(self.classes)}">{body}</span>'
+
+
+def text_cell(value: object) -> Cell:
+    """A plain cell; missing values become an empty cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return Cell("")
+    return Cell(str(value))
+
+
+def rag_cell(rating: str | None) -> Cell:
+    """`Green` -> a cell showing the word Green with classes `rag rag-green`."""
+    if rating not in RAG_COLOURS:
+        return Cell("Not rated", ("rag", "rag-none"))
+    return Cell(rating, ("rag", f"rag-{rating.lower()}"))
+
+
+def direction_cell(direction: str | None) -> Cell:
+    """`improving` -> the word Improving with a decorative ↑ and classes `dot dot-improving`."""
+    if direction not in DIRECTION_WORDS:
+        return Cell("Not enough data", ("dot", "dot-none"))
+    word, arrow = DIRECTION_WORDS[direction]
+    return Cell(word, ("dot", f"dot-{_class_name(direction)}"), icon=arrow)
+
+
+def status_cell(status: str | None) -> Cell:
+    """`on_track` -> "● On track" (symbol and word) with classes `status status-on-track`."""
+    if status not in STATUS_WORDS:
+        return Cell("Not given", ("status", "status-none"))
+    word, symbol = STATUS_WORDS[status]
+    return Cell(word, ("status", f"status-{_class_name(status)}"), icon=symbol)
+
+
+def activity_cell(alert: str | None) -> Cell:
+    """`above` -> "Above range" with classes `activity activity-above`."""
+    if alert not in ACTIVITY_WORDS:
+        return Cell(NO_DATA, ("activity", "activity-none"))
+    return Cell(ACTIVITY_WORDS[alert], ("activity", f"activity-{alert}"))
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_value(value: object, unit: str) -> str:
+    """A value as members read it: percent 85.2%, number 1,234, days 12.5 days, currency £1.2m."""
+    if _is_missing(value):
+        return NO_DATA
+    x = float(value)
+    if unit == "percent":
+        return f"{_number(x)}%"
+    if unit == "days":
+        return f"{_number(x)} day" + ("" if x == 1 else "s")
+    if unit == "currency":
+        return _currency(x)
+    return _number(x)
+
+
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def _currency(x: float) -> str:
+    sign, x = ("-" if x < 0 else ""), abs(x)
+    if x >= 1e9:
+        return f"{sign}£{x / 1e9:.1f}bn"
+    if x >= 1e6:
+        return f"{sign}£{x / 1e6:.1f}m"
+    return f"{sign}£{x:,.0f}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """An immutable, accessible table: header labels, rows of cells, a caption and an id.
+
+    `widths` are relative column weights for wrapped tables (pandoc reads them from the
+    dashes of the separator line); `align` is "l" or "r" per column.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    caption: str
+    id: str
+    widths: tuple[int, ...] = ()
+    align: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.id.startswith("tbl-"):
+            raise ValueError(
+                f"table id must start with 'tbl-' (Quarto cross-reference), not {self.id!r}"
+            )
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"row has {len(row)} cells, table {self.id} has {len(self.columns)} columns"
+                )
+
+    def _repr_markdown_(self) -> str:
+        widths = self.widths or (1,) * len(self.columns)
+        align = self.align or ("l",) * len(self.columns)
+        total = sum(widths)
+        dashes = [max(3, round(72 * w / total)) for w in widths]
+        rule = [
+            (":" + "-" * d if a == "l" else "-" * d + ":")
+            for d, a in zip(dashes, align, strict=True)
+        ]
+        lines = [_md_row(md_escape(c) for c in self.columns), _md_row(rule)]
+        lines += [_md_row(cell.markdown() for cell in row) for row in self.rows]
+        return "\n".join(lines) + f"\n\n: {md_escape(self.caption)} {{#{self.id}}}\n"
+
+    def _repr_html_(self) -> str:
+        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{cell.html()}</td>" for cell in row) + "</tr>"
+            for row in self.rows
+        )
+        return (
+            f'<table class="qpr-table" id="{html.escape(self.id)}">'
+            f"<caption>{html.escape(self.caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self._repr_markdown_())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _md_row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Cell | object]],
+    caption: str,
+    id: str,
+    widths: Sequence[int] = (),
+    align: Sequence[str] = (),
+) -> Table:
+    """Build a Table; plain values in `rows` become text cells."""
+    cells = tuple(tuple(c if isinstance(c, Cell) else text_cell(c) for c in row) for row in rows)
+    return Table(tuple(columns), cells, caption, id, tuple(widths), tuple(align))
+
+
+def rag_css() -> str:
+    """CSS for the classes tables emit, from the colour dicts above (for render's stylesheet)."""
+    rules = [
+        f".rag-{name.lower()} {{ color: {c['text']}; background-color: {c['fill']}; }}"
+        for name, c in RAG_COLOURS.items()
+    ]
+    rules.append(
+        f".rag-none {{ color: {NO_RATING_COLOUR['text']}; "
+        f"background-color: {NO_RATING_COLOUR['fill']}; }}"
+    )
+    rules += [f".dot-{name} {{ color: {colour}; }}" for name, colour in DIRECTION_COLOURS.items()]
+    rules.append(
+        ".rag { display: inline-block; padding: 0 0.4em; border-radius: 0.2em; font-weight: 600; }"
+    )
+    return "\n".join(rules) + "\n"
+
+
+# Making Data Count's icon meanings, in words (NHS England, "Making Data Count" key).
+SPC_VARIATION_WORDS = {
+    "common_cause": "Common cause variation: no significant change",
+    "special_cause_improvement": "Special cause variation: improving",
+    "special_cause_concern": "Special cause variation: concerning",
+    "special_cause_neutral_high": "Special cause variation: higher (neither good nor bad)",
+    "special_cause_neutral_low": "Special cause variation: lower (neither good nor bad)",
+}
+SPC_ASSURANCE_WORDS = {
+    "consistent_pass": "Consistently passing the target",
+    "consistent_fail": "Consistently falling short of the target",
+    "inconsistent": "Inconsistently passing and falling short of the target",
+}
+NO_ASSURANCE = "No assurance: no target to test"
+
+
+def variation_cell(variation: str | None) -> Cell:
+    """An SPC variation icon in words, with classes `spc spc-<variation>`."""
+    if variation not in SPC_VARIATION_WORDS:
+        return Cell("Not enough data", ("spc", "spc-none"))
+    return Cell(SPC_VARIATION_WORDS[variation], ("spc", f"spc-{_class_name(variation)}"))
+
+
+def assurance_cell(assurance: str | None) -> Cell:
+    """An SPC assurance icon in words, with classes `spc spc-<assurance>`."""
+    if assurance not in SPC_ASSURANCE_WORDS:
+        return Cell(NO_ASSURANCE, ("spc", "spc-none"))
+    return Cell(SPC_ASSURANCE_WORDS[assurance], ("spc", f"spc-{_class_name(assurance)}"))
+
+
+def _values(frame: pd.DataFrame, column: str) -> list[str]:
+    return [format_value(v, u) for v, u in zip(frame[column], frame["unit"], strict=True)]
+
+
+def _columns_table(columns: dict, caption: str, id: str, widths, align=()) -> Table:
+    """A Table from {header: column of values or cells}, all columns the same length."""
+    rows = zip(*columns.values(), strict=True)
+    return table(tuple(columns), rows, caption, id, widths=widths, align=align)
+
+
+def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> Table:
+    """Every KPI with latest value, target, floor, RAG now and last quarter, and direction.
+
+    Needs assessment columns service_area, name, unit, value, target, floor, rag,
+    previous_rag, direction.
+    """
+    a = assessment
+    columns = {
+        "Service area": a["service_area"],
+        "KPI": a["name"],
+        "Latest": _values(a, "value"),
+        "Target": _values(a, "target"),
+        "Floor standard": _values(a, "floor"),
+        "RAG": map(rag_cell, a["rag"]),
+        "Previous RAG": map(rag_cell, a["previous_rag"]),
+        "Direction of travel": map(direction_cell, a["direction"]),
+    }
+    widths = (12, 30, 9, 9, 9, 9, 9, 13)
+    return _columns_table(columns, caption, id, widths, align="llrrrlll")
+
+
+def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashboard") -> Table:
+    """A directorate dashboard: each KPI's latest value, target, RAG, direction and SPC words.
+
+    Needs name, unit, value, target, rag, direction, spc_variation, spc_assurance.
+    """
+    a = assessment
+    columns = {
+        "KPI": a["name"],
+        "Latest": _values(a, "value"),
+        "Target": _values(a, "target"),
+        "RAG": map(rag_cell, a["rag"]),
+        "Direction of travel": map(direction_cell, a["direction"]),
+        "Variation (SPC)": map(variation_cell, a["spc_variation"]),
+        "Assurance (SPC)": map(assurance_cell, a["spc_assurance"]),
+    }
+    widths = (28, 9, 9, 8, 13, 17, 16)
+    return _columns_table(columns, caption, id, widths, align="lrrllll")
+
+
+def activity_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-activity") -> Table:
+    """Activity indicators: latest value, the expected range and whether it is within it.
+
+    Needs name, unit, value, lower, upper, activity_alert, direction.
+    """
+    a = assessment
+    lower, upper = _values(a, "lower"), _values(a, "upper")
+    columns = {
+        "Activity indicator": a["name"],
+        "Latest": _values(a, "value"),
+        "Expected range": [f"{lo} to {hi}" for lo, hi in zip(lower, upper, strict=True)],
+        "Alert": map(activity_cell, a["activity_alert"]),
+        "Direction": map(direction_cell, a["direction"]),
+    }
+    return _columns_table(columns, caption, id, (36, 12, 22, 14, 16), align="lrlll")
+
+
+def call_in_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-call-in") -> Table:
+    """The call-in list: KPI, service area, RAG last quarter and now, direction and the reason.
+
+    Needs name, service_area, previous_rag, rag, direction, call_in_reason.
+    """
+    a = assessment
+    columns = {
+        "KPI": a["name"],
+        "Service area": a["service_area"],
+        "Previous RAG": map(rag_cell, a["previous_rag"]),
+        "RAG": map(rag_cell, a["rag"]),
+        "Direction of travel": map(direction_cell, a["direction"]),
+        "Reason": a["call_in_reason"],
+    }
+    return _columns_table(columns, caption, id, (30, 14, 10, 9, 13, 24))
+
+
+def milestones_table(milestones: pd.DataFrame, caption: str, id: str = "tbl-milestones") -> Table:
+    """Halton-style milestones: objective, milestone, due date, status (symbol and word), notes.
+
+    Needs objective, milestone, due (datetime), status, commentary.
+    """
+    m = milestones
+    columns = {
+        "Objective": m["objective"],
+        "Milestone": m["milestone"],
+        "Due": [format_date(d) for d in m["due"]],
+        "Status": map(status_cell, m["status"]),
+        "Commentary": m["commentary"],
+    }
+    return _columns_table(columns, caption, id, (18, 28, 10, 11, 33))
+
+
+def format_date(day: object) -> str:
+    """`2023-09-30` -> `30 September 2023` (GOV.UK style); missing -> No data."""
+    if _is_missing(day):
+        return NO_DATA
+    day = pd.Timestamp(day)
+    return f"{day.day} {day:%B %Y}"

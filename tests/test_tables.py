@@ -1,0 +1,228 @@
+import re
+
+import pandas as pd
+import pypandoc
+import pytest
+
+from qprlib import tables
+from qprlib.tables import Cell, md_escape
+
+
+def pandoc_html(markdown: str) -> str:
+    return pypandoc.convert_text(markdown, "html", format="markdown")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script>",
+        "a | b",
+        "*not bold* and _not italic_",
+        "[not a link](http://example.org)",
+        "costs $5 and $6",
+        "# not a heading",
+        "@citation ^super^ ~sub~ `code` \\ backslash",
+        "&amp; stays as typed",
+        "1. not a list",
+        "- not a bullet",
+        "{.not-attributes}",
+        "![not an image](x.png)",
+    ],
+)
+def test_md_escape_shows_data_text_literally(text):
+    html = pandoc_html(md_escape(text))
+    expected = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert html == f"<p>{expected}</p>\n"
+
+
+def test_md_escape_puts_newlines_on_one_line():
+    assert md_escape("first line\nsecond\r\n\tthird") == "first line second third"
+
+
+def test_md_escape_of_missing_is_empty():
+    assert md_escape(None) == ""
+    assert md_escape(float("nan")) == ""
+
+
+def test_md_escape_leaves_numbers_alone():
+    assert md_escape("71.3%") == "71.3%"
+    assert md_escape("£1.2m") == "£1.2m"
+
+
+@pytest.mark.parametrize(
+    "value, unit, expected",
+    [
+        (85.2, "percent", "85.2%"),
+        (85, "percent", "85%"),
+        (1234, "number", "1,234"),
+        (1234.56, "number", "1,234.6"),
+        (12.5, "days", "12.5 days"),
+        (1, "days", "1 day"),
+        (1_234_567, "currency", "£1.2m"),
+        (12345, "currency", "£12,345"),
+        (2.5e9, "currency", "£2.5bn"),
+        (4.25, "rate", "4.2"),
+        (None, "percent", "No data"),
+        (float("nan"), "number", "No data"),
+    ],
+)
+def test_format_value_by_unit(value, unit, expected):
+    assert tables.format_value(value, unit) == expected
+
+
+def small_table():
+    rows = [
+        ["Complaints <script>alert(1)</script>", tables.rag_cell("Red")],
+        ["FOI | DPA requests", tables.rag_cell("Green")],
+        ["Unrated\nindicator", tables.rag_cell(None)],
+    ]
+    return tables.table(["KPI", "RAG"], rows, "KPIs | Quarter 2", "tbl-small")
+
+
+def test_markdown_has_header_rule_rows_and_caption_line():
+    lines = small_table()._repr_markdown_().splitlines()
+    assert lines[0] == "| KPI | RAG |"
+    assert set(lines[1]) <= set("|:- ")
+    assert lines[2].startswith("| Complaints \\<script\\>alert(1)\\</script\\> |")
+    assert lines[3] == "| FOI \\| DPA requests | [Green]{.rag .rag-green} |"
+    assert lines[4] == "| Unrated indicator | [Not rated]{.rag .rag-none} |"
+    assert lines[-1] == ": KPIs \\| Quarter 2 {#tbl-small}"
+
+
+def test_pandoc_reads_the_markdown_as_a_captioned_table_with_rag_spans():
+    html = pandoc_html(small_table()._repr_markdown_())
+    assert '<table id="tbl-small">' in html
+    assert "<caption>KPIs | Quarter 2</caption>" in html
+    assert len(re.findall(r"<th[ >]", html)) == 2
+    assert '<span class="rag rag-red">Red</span>' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+
+
+def test_pandoc_typst_gets_a_real_table():
+    typ = pypandoc.convert_text(small_table()._repr_markdown_(), "typst", format="markdown")
+    assert "#table(" in typ
+    assert "table.header([KPI], [RAG]" in typ
+    assert "caption: [KPIs | Quarter 2]" in typ
+
+
+def test_html_repr_is_an_escaped_table_with_caption_and_column_headers():
+    html = small_table()._repr_html_()
+    assert html.startswith('<table class="qpr-table" id="tbl-small"><caption>KPIs | Quarter 2')
+    assert html.count('<th scope="col">') == 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+    assert '<span class="rag rag-green">Green</span>' in html
+
+
+def test_direction_is_a_word_with_a_decorative_arrow():
+    cell = tables.direction_cell("improving")
+    assert cell.markdown() == '[[↑]{aria-hidden="true"} Improving]{.dot .dot-improving}'
+    assert cell.html() == (
+        '<span class="dot dot-improving"><span aria-hidden="true">↑</span> Improving</span>'
+    )
+    assert tables.direction_cell("stable").text == "Stable or no clear trend"
+    assert tables.direction_cell(None).text == "Not enough data"
+
+
+@pytest.mark.parametrize(
+    "status, words",
+    [
+        ("complete", "✔ Complete"),
+        ("on_track", "● On track"),
+        ("uncertain", "? Uncertain"),
+        ("off_track", "✖ Off track"),
+    ],
+)
+def test_milestone_status_has_symbol_and_word(status, words):
+    cell = tables.status_cell(status)
+    assert f"{cell.icon} {cell.text}" == words
+    assert f"status-{status.replace('_', '-')}" in cell.classes
+
+
+def test_table_is_immutable_and_checks_its_shape():
+    t = small_table()
+    with pytest.raises(AttributeError):
+        t.caption = "changed"
+    with pytest.raises(ValueError, match="columns"):
+        tables.table(["a", "b"], [["only one"]], "caption", "tbl-x")
+    with pytest.raises(ValueError, match="tbl-"):
+        tables.table(["a"], [["x"]], "caption", "not-an-id")
+
+
+def test_rag_colours_have_accessible_text_contrast():
+    def luminance(hex_colour):
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    def contrast(a, b):
+        hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    for colours in [*tables.RAG_COLOURS.values(), tables.NO_RATING_COLOUR]:
+        assert contrast(colours["text"], colours["fill"]) >= 4.5  # WCAG 1.4.3 text
+        assert contrast(colours["mark"], "#ffffff") >= 3.0  # WCAG 1.4.11 graphics
+    css = tables.rag_css()
+    for name, colours in tables.RAG_COLOURS.items():
+        assert f".rag-{name.lower()} {{ color: {colours['text']}" in css
+
+
+def assessment():
+    return pd.DataFrame(
+        {
+            "service_area": ["Customer Services", "Governance and Law"],
+            "name": ["Complaints answered in time", "FOI requests in 20 days"],
+            "unit": ["percent", "percent"],
+            "value": [71.3, 88.0],
+            "target": [85.0, 90.0],
+            "floor": [75.0, 80.0],
+            "lower": [float("nan")] * 2,
+            "upper": [float("nan")] * 2,
+            "rag": ["Red", "Amber"],
+            "previous_rag": ["Amber", None],
+            "direction": ["worsening", "stable"],
+            "spc_variation": ["special_cause_concern", "common_cause"],
+            "spc_assurance": ["consistent_fail", None],
+            "activity_alert": [None, None],
+            "call_in_reason": ["RAG worsened from Amber to Red", None],
+        }
+    )
+
+
+def test_kpi_table_rows_and_words():
+    a = assessment()
+    t = tables.kpi_table(a, "Every KPI")
+    md = t._repr_markdown_()
+    assert len(t) == 2
+    assert "| Customer Services | Complaints answered in time | 71.3% | 85% | 75% |" in md
+    assert "[Red]{.rag .rag-red} | [Amber]{.rag .rag-amber}" in md
+    assert "Worsening]{.dot .dot-worsening}" in md
+    pd.testing.assert_frame_equal(a, assessment())  # the input is not changed
+
+
+def test_dashboard_table_says_spc_in_words():
+    md = tables.dashboard_table(assessment(), "Dashboard")._repr_markdown_()
+    assert "Special cause variation: concerning" in md
+    assert "Consistently falling short of the target" in md
+    assert "No assurance: no target to test" in md
+
+
+def test_milestones_table_dates_and_status():
+    m = pd.DataFrame(
+        {
+            "objective": ["Digital services"],
+            "milestone": ["Launch new website"],
+            "due": [pd.Timestamp("2023-09-30")],
+            "status": ["off_track"],
+            "commentary": ["Supplier delay"],
+        }
+    )
+    md = tables.milestones_table(m, "Milestones")._repr_markdown_()
+    assert "| Digital services | Launch new website | 30 September 2023 |" in md
+    assert '[[✖]{aria-hidden="true"} Off track]{.status .status-off-track}' in md
+
+
+def test_cell_without_classes_is_plain_escaped_text():
+    assert Cell("a_b").markdown() == "a\\_b"
+    assert Cell("a<b").html() == "a&lt;b"
