@@ -1,0 +1,407 @@
+"""Static charts for the reports: small PNGs that read in greyscale and carry full alt text.
+
+Every chart is a `Chart`: PNG bytes plus an alt text sentence that says what the chart shows
+(it is also the visible caption). Figures are built with the object-oriented matplotlib API
+(`Figure`, never pyplot), so nothing is kept in a global figure registry after encoding.
+RAG is shown by marker shape as well as colour; lines differ by style, not colour alone.
+Plain matplotlib is used (seaborn's import alone costs a second per notebook run).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from qprlib.tables import (
+    NO_RATING_COLOUR,
+    RAG_COLOURS,
+    SPC_ASSURANCE_WORDS,
+    SPC_VARIATION_WORDS,
+    format_value,
+    md_escape,
+)
+
+matplotlib.use("Agg")  # static PNGs; no display needed under papermill or cron
+
+WIDTH, HEIGHT, DPI = 7.0, 2.6, 110  # inches, inches, dots per inch: light pages, readable text
+INK, GRID, BAND = "#0b0c0c", "#d8dadb", "#dbe6f0"
+RAG_MARKERS = {"Green": "o", "Amber": "D", "Red": "X"}  # shape carries RAG without colour
+RAG_MARKER_SIZES = {"Green": 40, "Amber": 34, "Red": 64}  # similar visual weight
+# NHS Making Data Count point colours, darkened to >= 3:1 on white; shapes differ as well.
+SPC_STYLE = {
+    "common_cause": ("#6f777b", "o", "Common cause"),
+    "special_cause_improvement": ("#1d70b8", "^", "Special cause: improving"),
+    "special_cause_concern": ("#c05600", "v", "Special cause: concerning"),
+    "special_cause_neutral_high": ("#4c2c92", "D", "Special cause: higher"),
+    "special_cause_neutral_low": ("#4c2c92", "D", "Special cause: lower"),
+}
+STYLE = {
+    "font.size": 8,
+    "axes.edgecolor": "#505a5f",
+    "axes.labelcolor": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": GRID,
+    "grid.linewidth": 0.6,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "legend.frameon": False,
+    "legend.fontsize": 7.5,
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart: PNG bytes and the sentence that describes it (alt text and caption)."""
+
+    png: bytes
+    alt: str
+
+    def data_uri(self) -> str:
+        """The PNG as a `data:` URI, so a report is one self-contained file."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+    def _repr_markdown_(self) -> str:
+        return f"![{md_escape(self.alt)}]({self.data_uri()})"
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.alt)
+
+
+def _figure(height: float = HEIGHT) -> tuple[Figure, object]:
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _encode(fig: Figure, alt: str) -> Chart:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    fig.clear()  # free the artists now; the Figure is not registered with pyplot
+    return Chart(buffer.getvalue(), alt)
+
+
+def _axis_formatter(unit: str) -> FuncFormatter:
+    short = {"days": lambda x: f"{x:,.0f}", "currency": lambda x: format_value(x, "currency")}
+    fmt = short.get(unit, lambda x: format_value(round(x, 1), unit))
+    return FuncFormatter(lambda x, _pos: fmt(x))
+
+
+def _unit_label(unit: str) -> str:
+    return {"percent": "Per cent", "days": "Days", "currency": "£", "rate": "Rate"}.get(
+        unit, "Number"
+    )
+
+
+def _month_span(dates: pd.Series) -> str:
+    return f"from {dates.min():%B %Y} to {dates.max():%B %Y}"
+
+
+def _style_time_axis(ax, dates: pd.Series, unit: str) -> None:
+    ax.yaxis.set_major_formatter(_axis_formatter(unit))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.set_ylabel(_unit_label(unit))
+    span_days = (dates.max() - dates.min()).days if len(dates) else 0
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda x, _p: f"{matplotlib.dates.num2date(x):%b %Y}")
+    )
+    months = (3, 6, 9, 12) if span_days < 550 else (3, 9) if span_days < 1100 else (3,)
+    ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=months))
+
+
+def _legend(ax) -> None:
+    ax.figure.legend(loc="outside right upper", handlelength=2.2)
+
+
+def _rag_position(rag: str | None, polarity: str, value: str, target: str, floor: str) -> str:
+    below, above = ("below", "above") if polarity != "lower" else ("above", "below")
+    if rag == "Red":
+        return f"{below} the floor standard of {floor} (Red); target {target}"
+    if rag == "Amber":
+        return f"meeting the floor standard of {floor} but {below} the target of {target} (Amber)"
+    if rag == "Green":
+        return f"meeting the target of {target} (Green); floor standard {floor}"
+    return f"not rated; target {target}, floor standard {floor}"
+
+
+def kpi_alt(name: str, frequency: str, history: pd.DataFrame, unit: str, polarity: str) -> str:
+    """One sentence: what the KPI chart shows and where the latest point sits against target."""
+    shown = history.dropna(subset=["value"])
+    if shown.empty:
+        return f"Line chart of {name}: no values to show."
+    last = shown.iloc[-1]
+    value, target, floor = (format_value(last[c], unit) for c in ("value", "target", "floor"))
+    better = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(polarity, "")
+    position = _rag_position(last["rag"], polarity, value, target, floor)
+    return (
+        f"Line chart of {name}, {frequency} {_month_span(shown['period_end'])}{better}: "
+        f"latest {value} in {last['period_end']:%B %Y}, {position}."
+    )
+
+
+def kpi_chart(
+    name: str, history: pd.DataFrame, unit: str, polarity: str, frequency: str = "monthly"
+) -> Chart:
+    """KPI history with target and floor lines, each point marked by RAG (shape and colour).
+
+    Needs history columns period_end, value, target, floor, rag (one indicator, oldest first).
+    """
+    h = history.sort_values("period_end")
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure()
+        ax.plot(h["period_end"], h["value"], color="#505a5f", linewidth=1.2, zorder=2)
+        for line, column, style in (("Target", "target", "--"), ("Floor standard", "floor", ":")):
+            ax.plot(
+                h["period_end"],
+                h[column],
+                color=INK,
+                linestyle=style,
+                linewidth=1.2,
+                drawstyle="steps-mid",
+                label=line,
+                zorder=1,
+            )
+        for rating, marker in RAG_MARKERS.items():
+            points = h[h["rag"] == rating]
+            if len(points):
+                ax.scatter(
+                    points["period_end"],
+                    points["value"],
+                    marker=marker,
+                    s=RAG_MARKER_SIZES[rating],
+                    zorder=3,
+                    color=RAG_COLOURS[rating]["mark"],
+                    edgecolor="white",
+                    linewidth=0.6,
+                    label=rating,
+                )
+        unrated = h[h["value"].notna() & ~h["rag"].isin(list(RAG_MARKERS))]
+        if len(unrated):
+            ax.scatter(
+                unrated["period_end"],
+                unrated["value"],
+                marker=".",
+                s=30,
+                zorder=3,
+                color=NO_RATING_COLOUR["mark"],
+                label="Not rated",
+            )
+        _style_time_axis(ax, h["period_end"], unit)
+        _legend(ax)
+        return _encode(fig, kpi_alt(name, frequency, h, unit, polarity))
+
+
+def activity_alt(name: str, frequency: str, history: pd.DataFrame, unit: str) -> str:
+    """One sentence: the activity series, its latest value and the expected range."""
+    shown = history.dropna(subset=["value"])
+    if shown.empty:
+        return f"Line chart of {name}: no values to show."
+    last = shown.iloc[-1]
+    value, lower, upper = (format_value(last[c], unit) for c in ("value", "lower", "upper"))
+    if pd.isna(last["lower"]) or pd.isna(last["upper"]):
+        where = "no expected range set"
+    elif last["value"] > last["upper"]:
+        where = f"above the expected range of {lower} to {upper}"
+    elif last["value"] < last["lower"]:
+        where = f"below the expected range of {lower} to {upper}"
+    else:
+        where = f"within the expected range of {lower} to {upper}"
+    return (
+        f"Line chart of activity indicator {name}, {frequency} {_month_span(shown['period_end'])}: "
+        f"latest {value} in {last['period_end']:%B %Y}, {where}."
+    )
+
+
+def activity_chart(
+    name: str, history: pd.DataFrame, unit: str, frequency: str = "monthly"
+) -> Chart:
+    """An activity indicator against its expected range (a shaded band); outliers marked.
+
+    Needs history columns period_end, value, lower, upper (one indicator, oldest first).
+    """
+    h = history.sort_values("period_end")
+    above, below = h["value"] > h["upper"], h["value"] < h["lower"]
+    within = ~(above | below)
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure()
+        ax.fill_between(
+            h["period_end"],
+            h["lower"],
+            h["upper"],
+            step="mid",
+            color=BAND,
+            linewidth=0,
+            label="Expected range",
+        )
+        ax.plot(h["period_end"], h["value"], color="#505a5f", linewidth=1.2)
+        for mask, marker, label in (
+            (within, "o", "Within range"),
+            (above, "^", "Above range"),
+            (below, "v", "Below range"),
+        ):
+            if mask.any():
+                ax.scatter(
+                    h.loc[mask, "period_end"],
+                    h.loc[mask, "value"],
+                    marker=marker,
+                    s=34,
+                    color=INK if marker == "o" else "#1d70b8",
+                    edgecolor="white",
+                    linewidth=0.6,
+                    label=label,
+                    zorder=3,
+                )
+        _style_time_axis(ax, h["period_end"], unit)
+        _legend(ax)
+        return _encode(fig, activity_alt(name, frequency, h, unit))
+
+
+def rag_by_area_alt(counts: pd.DataFrame) -> str:
+    """One sentence listing each service area's Green, Amber and Red counts."""
+    parts = [
+        f"{area} {row['Green']} Green, {row['Amber']} Amber, {row['Red']} Red"
+        for area, row in counts.iterrows()
+    ]
+    return "Stacked bar chart of KPIs by RAG rating in each service area: " + "; ".join(parts) + "."
+
+
+def rag_by_area_chart(assessment: pd.DataFrame) -> Chart:
+    """Horizontal stacked bars: Green, Amber and Red KPI counts per service area, labelled.
+
+    Needs assessment columns service_area, rag (KPIs only; unrated rows are left out).
+    Service areas keep their order of first appearance (indicators.csv order).
+    """
+    rated = assessment[assessment["rag"].isin(list(RAG_COLOURS))]
+    areas = list(dict.fromkeys(assessment["service_area"]))
+    counts = (
+        pd.crosstab(rated["service_area"], rated["rag"])
+        .reindex(index=areas, columns=list(RAG_COLOURS), fill_value=0)
+        .astype(int)
+    )
+    hatches = {"Green": "", "Amber": "///", "Red": "xxx"}
+    with matplotlib.rc_context({**STYLE, "axes.grid.axis": "x", "hatch.color": "white"}):
+        fig, ax = _figure(height=max(1.6, 0.9 + 0.32 * len(areas)))
+        y = np.arange(len(areas))
+        left = np.zeros(len(areas))
+        for rating, colour in RAG_COLOURS.items():
+            n = counts[rating].to_numpy()
+            bars = ax.barh(
+                y,
+                n,
+                left=left,
+                color=colour["mark"],
+                hatch=hatches[rating],
+                label=rating,
+                edgecolor="white",
+                linewidth=0.8,
+                height=0.7,
+            )
+            labels = [str(k) if k else "" for k in n]
+            ax.bar_label(
+                bars,
+                labels=labels,
+                label_type="center",
+                color="white",
+                fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": colour["text"], "linewidth": 0},
+            )
+            left += n
+        ax.set_yticks(y, [textwrap.fill(a, 28) for a in areas])
+        ax.invert_yaxis()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Number of KPIs")
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, borderaxespad=0.2)
+        return _encode(fig, rag_by_area_alt(counts))
+
+
+def spc_words(variation: str | None, assurance: str | None, trial: bool = False) -> str:
+    """The SPC icons in words: 'Common cause variation: no significant change. ...'."""
+    words = SPC_VARIATION_WORDS.get(variation, "Variation: not enough data")
+    words += ". " + SPC_ASSURANCE_WORDS.get(assurance, "No assurance: no target to test")
+    return words + (". Trial limits (fewer than 13 points)." if trial else ".")
+
+
+def spc_alt(
+    name: str,
+    dates: pd.Series,
+    points: pd.DataFrame,
+    unit: str,
+    target: float | None,
+    variation: str | None,
+    assurance: str | None,
+    trial: bool = False,
+) -> str:
+    """One sentence: the SPC chart's span, mean, limits, special-cause points and the icons."""
+    if points.empty:
+        return f"Statistical process control chart of {name}: no values to show."
+    last = points.iloc[-1]
+    mean, lpl, upl = (format_value(last[c], unit) for c in ("mean", "lpl", "upl"))
+    special = int((points["point_type"] != "common_cause").sum())
+    target_words = (
+        "" if target is None or pd.isna(target) else f", target {format_value(target, unit)}"
+    )
+    return (
+        f"Statistical process control chart of {name} {_month_span(pd.Series(dates))}: "
+        f"mean {mean}, process limits {lpl} to {upl}{target_words}; "
+        f"{special} special-cause point{'s' if special != 1 else ''}; latest "
+        f"{format_value(last['value'], unit)}. {spc_words(variation, assurance, trial)}"
+    )
+
+
+def spc_chart(
+    name: str,
+    dates: pd.Series,
+    points: pd.DataFrame,
+    unit: str,
+    target: float | None = None,
+    variation: str | None = None,
+    assurance: str | None = None,
+    trial: bool = False,
+) -> Chart:
+    """An XmR chart: values, mean, process limits, target; special-cause points by shape.
+
+    `points` is `spc(...).points` (value, mean, lpl, upl, point_type), aligned with `dates`.
+    """
+    p = points.assign(period_end=pd.to_datetime(pd.Series(dates).to_numpy()))
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(height=HEIGHT + 0.3)
+        x = p["period_end"]
+        ax.plot(x, p["value"], color="#6f777b", linewidth=1.1, zorder=2)
+        ax.plot(x, p["mean"], color=INK, linewidth=1.2, label="Mean")
+        ax.plot(x, p["upl"], color=INK, linestyle="--", linewidth=1, label="Process limits")
+        ax.plot(x, p["lpl"], color=INK, linestyle="--", linewidth=1)
+        if target is not None and not pd.isna(target):
+            ax.axhline(target, color="#942514", linestyle="-.", linewidth=1.2, label="Target")
+        for point_type, (colour, marker, label) in SPC_STYLE.items():
+            these = p[p["point_type"] == point_type]
+            if len(these):
+                ax.scatter(
+                    these["period_end"],
+                    these["value"],
+                    marker=marker,
+                    color=colour,
+                    label=label,
+                    s=22 if point_type == "common_cause" else 40,
+                    edgecolor="white",
+                    linewidth=0.5,
+                    zorder=3,
+                )
+        _style_time_axis(ax, x, unit)
+        _legend(ax)
+        title = spc_words(variation, assurance, trial)
+        ax.set_title(textwrap.fill(title, 110), fontsize=8, loc="left")
+        return _encode(fig, spc_alt(name, x, p, unit, target, variation, assurance, trial))

@@ -1,0 +1,144 @@
+import base64
+import io
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from qprlib import charts
+
+MONTHS = pd.date_range("2021-10-31", periods=24, freq="ME")
+NAME = "Percentage of complaints responded to within timescale"
+
+
+def kpi_history():
+    values = np.linspace(88, 72, 24).round(1)
+    values[-1] = 71.3
+    target = np.where(MONTHS < "2022-04-01", 80.0, 85.0)
+    floor = np.where(MONTHS < "2022-04-01", 70.0, 75.0)
+    rag = np.where(values >= target, "Green", np.where(values >= floor, "Amber", "Red"))
+    return pd.DataFrame(
+        {"period_end": MONTHS, "value": values, "target": target, "floor": floor, "rag": rag}
+    )
+
+
+def decode(chart):
+    match = re.fullmatch(
+        r"!\[(.+)\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", chart._repr_markdown_()
+    )
+    assert match, "markdown must be one image with alt text and a PNG data URI"
+    image = Image.open(io.BytesIO(base64.b64decode(match[2])))
+    image.load()
+    return match[1], image
+
+
+def test_kpi_chart_alt_text_says_what_it_shows():
+    chart = charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
+    assert chart.alt == (
+        "Line chart of Percentage of complaints responded to within timescale, monthly from "
+        "October 2021 to September 2023 (higher is better): latest 71.3% in September 2023, "
+        "below the floor standard of 75% (Red); target 85%."
+    )
+
+
+def test_kpi_chart_markdown_is_an_image_that_decodes():
+    chart = charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
+    alt, image = decode(chart)
+    assert alt.startswith("Line chart of Percentage of complaints")
+    assert image.format == "PNG"
+    assert image.size == (round(charts.WIDTH * charts.DPI), round(charts.HEIGHT * charts.DPI))
+    assert chart._repr_png_() == chart.png
+
+
+def test_alt_text_is_escaped_for_markdown():
+    history = kpi_history()
+    chart = charts.kpi_chart("Calls [answered] <in> 20s", history, "percent", "higher")
+    alt, _ = decode(chart)
+    assert "\\[answered\\] \\<in\\>" in alt
+
+
+@pytest.mark.parametrize(
+    "rag, polarity, words",
+    [
+        (
+            "Amber",
+            "higher",
+            "meeting the floor standard of 75% but below the target of 85% (Amber)",
+        ),
+        ("Green", "higher", "meeting the target of 85% (Green)"),
+        ("Red", "lower", "above the floor standard of 75% (Red)"),
+    ],
+)
+def test_kpi_alt_text_places_the_latest_point(rag, polarity, words):
+    history = kpi_history().assign(rag=rag)
+    assert words in charts.kpi_alt(NAME, "monthly", history, "percent", polarity)
+
+
+def test_activity_chart_alt_text_gives_the_expected_range():
+    history = pd.DataFrame(
+        {
+            "period_end": MONTHS,
+            "value": np.r_[np.full(23, 1200.0), 1600.0],
+            "lower": 1000.0,
+            "upper": 1400.0,
+        }
+    )
+    chart = charts.activity_chart("Calls to the contact centre", history, "number")
+    assert chart.alt.endswith(
+        "latest 1,600 in September 2023, above the expected range of 1,000 to 1,400."
+    )
+    decode(chart)
+
+
+def test_rag_by_area_chart_counts_in_alt_text():
+    assessment = pd.DataFrame(
+        {
+            "service_area": ["Customer Services"] * 3 + ["Adult Social Care"] * 2,
+            "rag": ["Green", "Red", "Red", "Amber", None],
+        }
+    )
+    chart = charts.rag_by_area_chart(assessment)
+    assert chart.alt == (
+        "Stacked bar chart of KPIs by RAG rating in each service area: Customer Services "
+        "1 Green, 0 Amber, 2 Red; Adult Social Care 0 Green, 1 Amber, 0 Red."
+    )
+    decode(chart)
+
+
+def test_spc_chart_states_variation_and_assurance_in_words():
+    values = np.r_[np.full(20, 80.0) + np.tile([1, -1], 10), 60.0]
+    points = pd.DataFrame(
+        {"value": values, "mean": 80.0, "lpl": 74.7, "upl": 85.3, "point_type": "common_cause"}
+    )
+    points.loc[20, "point_type"] = "special_cause_concern"
+    dates = pd.date_range("2022-01-31", periods=21, freq="ME")
+    chart = charts.spc_chart(
+        NAME,
+        dates,
+        points,
+        "percent",
+        target=85.0,
+        variation="special_cause_concern",
+        assurance="inconsistent",
+    )
+    assert "mean 80%, process limits 74.7% to 85.3%, target 85%" in chart.alt
+    assert "1 special-cause point;" in chart.alt
+    assert "Special cause variation: concerning" in chart.alt
+    assert "Inconsistently passing and falling short of the target" in chart.alt
+    decode(chart)
+
+
+def test_charts_leave_no_open_figures():
+    before = plt.get_fignums()
+    for _ in range(50):
+        charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
+    assert plt.get_fignums() == before
+
+
+def test_chart_is_immutable():
+    chart = charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
+    with pytest.raises(AttributeError):
+        chart.alt = "changed"
