@@ -1,0 +1,630 @@
+"""Reading services' return workbooks back: check them, show what changes, merge them.
+
+`qpr import FILE.xlsx...` reads workbooks written by `qpr returns` (qprlib.returns), checks
+them and reports every problem in the spreadsheet's own terms (`Indicators!N9`, the
+indicator, what is expected), shows the new and changed values and commentary, and merges
+them into values.csv and commentary.csv. A value or comment already held is never
+overwritten unless asked (`--replace`), and each imported workbook is kept, byte for byte and
+read-only, under `data/returns/<quarter-slug>/` as the raw record.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from qprlib import io
+from qprlib.errors import DataError, QprError
+from qprlib.periods import Quarter
+from qprlib.returns import (
+    FIRST_ROW,
+    FORMAT,
+    META,
+    META_COLUMNS,
+    UNIT_LIMITS,
+    UNIT_WORDS,
+    check_quarter_known,
+    is_red,
+    month_label,
+    number_text,
+    red_threshold,
+)
+
+RAW_FOLDER = "returns"  # data/returns/<quarter-slug>/: the imported workbooks, read-only
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")  # "85.5" typed as text is still a number
+_FRESH = "use a fresh workbook from `qpr returns`"
+
+
+@dataclass(frozen=True)
+class ReturnWorkbook:
+    """One return as read from its file, before it is checked against the data.
+
+    cells:    id, row, cell ('Indicators!N9'), period_end (Timestamp), raw, number_format
+    comments: id, row, commentary, action, commentary_cell, action_cell (raw text or None)
+    problems: what was wrong with the file itself (not a return, locked cells changed...)
+    """
+
+    path: Path
+    meta: dict[str, str]
+    author: str
+    cells: pd.DataFrame
+    comments: pd.DataFrame
+    problems: tuple[str, ...]
+
+    @property
+    def quarter_text(self) -> str:
+        return str(self.meta.get("quarter", ""))
+
+    @property
+    def directorate(self) -> str:
+        return str(self.meta.get("directorate", ""))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import found and did; `report()` is the readable diff the CLI prints."""
+
+    books: tuple[ReturnWorkbook, ...]
+    values: pd.DataFrame  # value_changes(): one row per filled value cell
+    commentary: pd.DataFrame  # commentary_changes(): one row per filled commentary row
+    blanks: pd.DataFrame  # value cells left empty: file, cell
+    dry_run: bool
+    written: tuple[Path, ...]
+
+    def report(self) -> str:
+        """The changes, file by file, then what was written (or that nothing was)."""
+        return format_report(self)
+
+
+def read_return_workbook(path: str | Path) -> ReturnWorkbook:
+    """Read one return: its identity, the filled-in cells, and changes to locked cells."""
+    path = Path(path)
+    empty = ReturnWorkbook(path, {}, "", _frame(_CELL_COLUMNS), _frame(_COMMENT_COLUMNS), ())
+    try:
+        book = load_workbook(path, data_only=True)
+    except FileNotFoundError:
+        return _with(empty, f"{path}: no such file")
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return _with(
+            empty, f"{path}: not an Excel workbook; expected a .xlsx made by `qpr returns`"
+        )
+    if META not in book.sheetnames:
+        return _with(
+            empty,
+            f"{path.name}: no '{META}' sheet, so this is not a return made by `qpr returns` "
+            f"(or it was saved in another format); expected a return workbook",
+        )
+    meta, table = _read_meta(book[META])
+    if meta.get("format") != FORMAT:
+        return _with(
+            empty,
+            f"{path.name}: {META}!B1: return format '{meta.get('format')}' is not {FORMAT}; "
+            f"{_FRESH}",
+        )
+    if meta.get("sheet") not in book.sheetnames:
+        return _with(empty, f"{path.name}: the '{meta.get('sheet')}' sheet is missing; {_FRESH}")
+    sheet = book[meta["sheet"]]
+    problems = _locked_cell_changes(path.name, sheet, table)
+    problems += _stray_cells(path.name, sheet, table)
+    cells, comments = _input_cells(sheet, meta, table)
+    author = _text(sheet[meta["author_cell"]].value)
+    return ReturnWorkbook(path, meta, author, cells, comments, tuple(problems))
+
+
+def check_return(
+    book: ReturnWorkbook, data: io.QprData
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Interpret a return against the data: (values, commentary, problems).
+
+    values:     file, id, name, cell, label, period_end, value (float; NaN when left blank),
+                unit, red (True when the value would be rated Red)
+    commentary: file, id, name, cell, quarter, commentary, action, author (filled rows only)
+    """
+    name = book.path.name
+    problems: list[str] = []
+    try:
+        quarter = Quarter.parse(book.quarter_text)
+        check_quarter_known(data, quarter)
+    except QprError as error:
+        problems.append(f"{name}: the workbook is for an unknown quarter: {error}; {_FRESH}")
+        return _frame(_VALUE_COLUMNS), _frame(_COMMENTARY_COLUMNS), problems
+    if book.directorate not in set(data.indicators["directorate"]):
+        problems.append(
+            f"{name}: the workbook is for directorate '{book.directorate}', which is not in "
+            f"indicators.csv; expected one of its directorates ({_FRESH})"
+        )
+    indicators = data.indicators.set_index("id")
+    targets = data.targets[data.targets["year"] == quarter.financial_year].set_index("id")
+    values, comments = [], []
+    for row in book.comments.itertuples():
+        indicator = row.id
+        if indicator not in indicators.index:
+            problems.append(
+                f"{name}: Indicators!A{row.row}: indicator '{indicator}' is not in "
+                f"indicators.csv; expected one of the directorate's indicator ids ({_FRESH})"
+            )
+            continue
+        about = indicators.loc[indicator]
+        title = f"{indicator} {about['name']}"
+        target = targets["target"].get(indicator, math.nan)
+        floor = targets["floor"].get(indicator, math.nan)
+        red_floor = red_threshold(about["kind"], about["polarity"], target, floor)
+        latest = None
+        for cell in book.cells[book.cells["row"] == row.row].itertuples():
+            label = month_label(cell.period_end)
+            value, problem = parse_value(cell.raw, cell.number_format, about["unit"])
+            if problem:
+                problems.append(f"{name}: {cell.cell} ({title}, {label}): {problem}")
+            elif value is not None:
+                latest = (value, label, cell.cell)
+            values.append(
+                {
+                    "file": name,
+                    "id": indicator,
+                    "name": about["name"],
+                    "cell": cell.cell,
+                    "label": label,
+                    "period_end": cell.period_end,
+                    "value": math.nan if value is None else value,
+                    "unit": about["unit"],
+                    "red": is_red(value, about["polarity"], red_floor),
+                }
+            )
+        commentary, action = _text(row.commentary), _text(row.action)
+        if latest and is_red(latest[0], about["polarity"], red_floor) and not action:
+            side = "under" if about["polarity"] == "higher" else "over"
+            problems.append(
+                f"{name}: {row.action_cell} ({title}): the {latest[1]} value "
+                f"{number_text(latest[0], about['unit'])} in {latest[2].split('!')[-1]} is Red "
+                f"({side} the floor of {number_text(red_floor, about['unit'])}) but no "
+                f"management action is given; expected the action being taken in "
+                f"{row.action_cell.split('!')[-1]}"
+            )
+        if commentary or action:
+            comments.append(
+                {
+                    "file": name,
+                    "id": indicator,
+                    "name": about["name"],
+                    "cell": row.commentary_cell if commentary else row.action_cell,
+                    "quarter": str(quarter),
+                    "commentary": commentary,
+                    "action": action,
+                    "author": book.author,
+                }
+            )
+    return (
+        pd.DataFrame(values, columns=_VALUE_COLUMNS),
+        pd.DataFrame(comments, columns=_COMMENTARY_COLUMNS),
+        problems,
+    )
+
+
+def parse_value(raw, number_format: str | None, unit: str) -> tuple[float | None, str | None]:
+    """A value cell's content as (number, problem); an empty cell is (None, None)."""
+    expected = f"expected {UNIT_WORDS.get(unit, 'a number')}"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None
+    if isinstance(raw, bool):
+        return None, f"{str(raw).upper()} is not a number; {expected}"
+    if isinstance(raw, datetime | date | time):
+        return None, f"a date or time ({raw}) is not a number; {expected}"
+    if isinstance(raw, str):
+        if not _DECIMAL.match(raw.strip()):
+            return None, f"'{raw}' is text, not a number; {expected}"
+        raw = raw.strip()
+    value = float(raw)
+    if not math.isfinite(value):
+        return None, f"{raw} is not a number; {expected}"
+    if unit == "percent" and "%" in (number_format or ""):
+        typed = number_text(value * 100)
+        return None, (
+            f"{typed}% was typed with a % sign, which Excel stores as {number_text(value)}; "
+            f"{expected}: type {typed} without the % sign"
+        )
+    low, high = UNIT_LIMITS.get(unit, (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = (
+            f"outside {number_text(low)}–{number_text(high)}"
+            if high is not None
+            else (f"below {number_text(low)}")
+        )
+        return None, f"{number_text(value)} is {bounds}; {expected}"
+    return value, None
+
+
+def value_changes(incoming: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """Filled value cells against values.csv: adds old and change ('new'|'changed'|'same')."""
+    filled = incoming.dropna(subset=["value"])
+    merged = filled.merge(
+        held.rename(columns={"value": "old"})[["id", "period_end", "old"]],
+        on=["id", "period_end"],
+        how="left",
+    )
+    same = [_close(new, old) for new, old in zip(merged["value"], merged["old"], strict=True)]
+    change = [
+        "same" if s else "new" if pd.isna(o) else "changed"
+        for s, o in zip(same, merged["old"], strict=True)
+    ]
+    return merged.assign(change=pd.Series(change, index=merged.index, dtype=object))
+
+
+def commentary_changes(incoming: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """Filled commentary against commentary.csv: adds old_commentary, old_action, change.
+
+    A blank commentary, action or author keeps what is held (a blank never erases).
+    """
+    old = held.rename(columns=lambda c: c if c in ("id", "quarter") else f"old_{c}")
+    merged = incoming.merge(
+        old[["id", "quarter", "old_commentary", "old_action", "old_author"]],
+        on=["id", "quarter"],
+        how="left",
+    )
+    held_row = merged["old_commentary"].notna() | merged["old_action"].notna()
+    old_c, old_a = merged["old_commentary"].map(_text), merged["old_action"].map(_text)
+    new_c = merged["commentary"].where(merged["commentary"] != "", old_c)
+    new_a = merged["action"].where(merged["action"] != "", old_a)
+    same = (new_c == old_c) & (new_a == old_a)
+    change = [
+        "same" if s else "changed" if h else "new" for s, h in zip(same, held_row, strict=True)
+    ]
+    author = merged["author"].where(merged["author"] != "", merged["old_author"].map(_text))
+    return merged.assign(
+        commentary=new_c,
+        action=new_a,
+        author=author,
+        change=pd.Series(change, index=merged.index, dtype=object),
+    )
+
+
+def conflicts(values: pd.DataFrame, commentary: pd.DataFrame) -> list[str]:
+    """One line per value or comment that would overwrite a different one already held."""
+    lines = [
+        f"{v.file}: {v.cell} ({v.id} {v.name}, {v.label}): values.csv already holds "
+        f"{number_text(v.old, v.unit)} and the return says {number_text(v.value, v.unit)}; "
+        f"run again with "
+        f"--replace to overwrite it"
+        for v in values[values["change"] == "changed"].itertuples()
+    ]
+    lines += [
+        f"{c.file}: {c.cell} ({c.id} {c.name}): commentary.csv already holds different "
+        f"commentary or action for {c.quarter}; run again with --replace to overwrite it"
+        for c in commentary[commentary["change"] == "changed"].itertuples()
+    ]
+    return lines
+
+
+def merge_values(held: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """values.csv with the new and changed values in place (new rows appended, order kept)."""
+    update = changes.loc[changes["change"] != "same", ["id", "period_end", "value"]]
+    keyed = held.merge(update.rename(columns={"value": "new"}), on=["id", "period_end"], how="left")
+    kept = held.assign(value=keyed["new"].combine_first(keyed["value"]).to_numpy())
+    known = pd.MultiIndex.from_frame(held[["id", "period_end"]])
+    added = update[~pd.MultiIndex.from_frame(update[["id", "period_end"]]).isin(known)]
+    return _keep_order(held, pd.concat([kept, added[held.columns]], ignore_index=True))
+
+
+def merge_commentary(held: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """commentary.csv with the new and changed rows (a changed row keeps its place)."""
+    keys = ["id", "quarter"]
+    update = changes.loc[changes["change"] != "same", list(held.columns)].set_index(keys)
+    kept = held.set_index(keys).astype(object)
+    replaced = kept.index.intersection(update.index)
+    kept.loc[replaced] = update.loc[replaced]
+    added = update[~update.index.isin(kept.index)]
+    merged = pd.concat([kept, added]).reset_index()[held.columns]
+    return _keep_order(held, merged)
+
+
+def import_returns(
+    files: list[str | Path],
+    data_dir: str | Path = "data",
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Check, diff and merge return workbooks into data_dir; raise DataError listing problems."""
+    data_dir = Path(data_dir)
+    data = io.load(data_dir)
+    books = tuple(read_return_workbook(f) for f in files)
+    problems = [p for book in books for p in book.problems] + _duplicates(books)
+    checked = [check_return(b, data) for b in books if not b.problems and b.meta]
+    problems += [p for _, _, found in checked for p in found]
+    if problems:
+        raise DataError(problems)
+    incoming_values = pd.concat([v for v, _, _ in checked], ignore_index=True)
+    incoming_comments = pd.concat([c for _, c, _ in checked], ignore_index=True)
+    values = value_changes(incoming_values, data.values)
+    commentary = commentary_changes(incoming_comments, data.commentary)
+    if not replace and conflicts(values, commentary):
+        raise DataError(conflicts(values, commentary))
+    new_values = merge_values(data.values, values)
+    new_commentary = merge_commentary(data.commentary, commentary)
+    _check_merged(data_dir, new_values, new_commentary)
+    written: list[Path] = []
+    if not dry_run:
+        if (values["change"] != "same").any():
+            io.write_csv_atomic(values_csv(new_values), data_dir / "values.csv")
+            written.append(data_dir / "values.csv")
+        if (commentary["change"] != "same").any():
+            io.write_csv_atomic(commentary_csv(new_commentary), data_dir / "commentary.csv")
+            written.append(data_dir / "commentary.csv")
+        written += [_keep_raw(book, data_dir) for book in books]
+    blanks = incoming_values.loc[incoming_values["value"].isna(), ["file", "cell"]]
+    return ImportResult(books, values, commentary, blanks, dry_run, tuple(written))
+
+
+def values_csv(values: pd.DataFrame) -> pd.DataFrame:
+    """values as written to values.csv: ISO dates, numbers without a trailing '.0'."""
+    return pd.DataFrame(
+        {
+            "id": values["id"],
+            "period_end": pd.to_datetime(values["period_end"]).dt.strftime("%Y-%m-%d"),
+            "value": [_csv_number(v) for v in values["value"]],
+        }
+    )
+
+
+def commentary_csv(commentary: pd.DataFrame) -> pd.DataFrame:
+    """commentary as written to commentary.csv: blanks as empty text."""
+    columns = ["id", "quarter", "commentary", "action", "author"]
+    return commentary[columns].map(_text)
+
+
+def format_report(result: ImportResult) -> str:
+    """The readable diff: per workbook, new and changed values and commentary, then the outcome."""
+    lines = []
+    for book in result.books:
+        name = book.path.name
+        by = f", completed by {book.author}" if book.author else ""
+        lines.append(f"{book.directorate}, {book.quarter_text} ({name}{by})")
+        values = result.values[result.values["file"] == name]
+        comments = result.commentary[result.commentary["file"] == name]
+        for change, heading in (("new", "New values"), ("changed", "Changed values")):
+            chosen = values[values["change"] == change]
+            if len(chosen):
+                lines.append(f"  {heading} ({len(chosen)}):")
+            for v in chosen.itertuples():
+                old = f"{number_text(v.old, v.unit)} -> " if change == "changed" else ""
+                red = "  (Red)" if v.red else ""
+                lines.append(
+                    f"    {v.cell:<15} {v.id} {_short(v.name, 40):<40} {v.label}  "
+                    f"{old}{number_text(v.value, v.unit)}{red}"
+                )
+        for change, heading in (("new", "New commentary"), ("changed", "Changed commentary")):
+            chosen = comments[comments["change"] == change]
+            if len(chosen):
+                lines.append(f"  {heading} ({len(chosen)}):")
+            for c in chosen.itertuples():
+                lines.append(f"    {c.cell:<15} {c.id} {_short(c.name, 40)}")
+                if change == "changed":
+                    lines.append(f"      was: {_short(_text(c.old_commentary), 90)!r}")
+                lines.append(f"      commentary: {_short(c.commentary, 90)!r}")
+                if c.action:
+                    lines.append(f"      action: {_short(c.action, 90)!r}")
+        blanks = result.blanks[result.blanks["file"] == name]["cell"].tolist()
+        if blanks:
+            lines.append(f"  Not filled in ({len(blanks)}): {', '.join(blanks)}")
+        same = (values["change"] == "same").sum() + (comments["change"] == "same").sum()
+        if same:
+            lines.append(f"  Already held, unchanged: {same}")
+    changed = (result.values["change"] != "same").sum()
+    changed += (result.commentary["change"] != "same").sum()
+    if not changed:
+        lines.append("No changes: every value and comment in the returns is already in the data.")
+    if result.dry_run:
+        lines.append("Dry run: nothing was written. Run again without --dry-run to import.")
+    elif result.written:
+        lines.append("Wrote " + ", ".join(str(p) for p in result.written))
+    return "\n".join(lines)
+
+
+def _read_meta(sheet) -> tuple[dict[str, str], list[dict]]:
+    """The key/value pairs and the row table of the hidden qpr_return sheet."""
+    meta: dict[str, str] = {}
+    table: list[dict] = []
+    header = None
+    for values in sheet.iter_rows(values_only=True):
+        values = (*values, None, None, None, None)[: len(META_COLUMNS)]
+        if header is None and values[0] == META_COLUMNS[0]:
+            header = values
+        elif header is None and values[0] is not None:
+            meta[str(values[0])] = "" if values[1] is None else str(values[1])
+        elif header is not None and values[0] is not None:
+            table.append(dict(zip(META_COLUMNS, values, strict=True)))
+    return meta, table
+
+
+def _locked_cell_changes(name: str, sheet, table: list[dict]) -> list[str]:
+    problems = []
+    for entry in table:
+        try:
+            locked = json.loads(entry["locked"] or "{}")
+            row = int(entry["row"])
+        except (TypeError, ValueError):
+            return [f"{name}: the hidden '{META}' sheet has been edited; {_FRESH}"]
+        for column, expected in locked.items():
+            found = sheet[f"{column}{row}"].value
+            if not _same(found, expected):
+                problems.append(
+                    f"{name}: {sheet.title}!{column}{row}: a locked cell was changed from "
+                    f"{_show(expected)} to {_show(found)}; expected it unchanged (ids, targets and "
+                    f"headings must stay as sent: put it back or {_FRESH})"
+                )
+    return problems
+
+
+def _stray_cells(name: str, sheet, table: list[dict]) -> list[str]:
+    """Anything typed below the last indicator row would be silently lost: say so."""
+    last = max((int(e["row"]) for e in table if e["row"] is not None), default=FIRST_ROW - 1)
+    problems = []
+    for row in sheet.iter_rows(min_row=last + 1):
+        for cell in row:
+            if cell.value is not None and str(cell.value).strip():
+                problems.append(
+                    f"{name}: {sheet.title}!{cell.coordinate}: {_show(cell.value)} is below the "
+                    f"last indicator, so it would not be read; expected values only in the "
+                    f"yellow cells of each indicator's row"
+                )
+    return problems
+
+
+def _input_cells(sheet, meta: dict[str, str], table: list[dict]):
+    cells, comments = [], []
+    commentary_col, action_col = meta["commentary_column"], meta["action_column"]
+    for entry in table:
+        if not entry["id"]:
+            continue
+        row = int(entry["row"])
+        for pair in str(entry["inputs"] or "").split(";"):
+            if not pair:
+                continue
+            column, day = pair.split("=")
+            cell = sheet[f"{column}{row}"]
+            cells.append(
+                {
+                    "id": str(entry["id"]),
+                    "row": row,
+                    "cell": f"{sheet.title}!{column}{row}",
+                    "period_end": pd.Timestamp(day),
+                    "raw": cell.value,
+                    "number_format": cell.number_format,
+                }
+            )
+        comments.append(
+            {
+                "id": str(entry["id"]),
+                "row": row,
+                "commentary": sheet[f"{commentary_col}{row}"].value,
+                "action": sheet[f"{action_col}{row}"].value,
+                "commentary_cell": f"{sheet.title}!{commentary_col}{row}",
+                "action_cell": f"{sheet.title}!{action_col}{row}",
+            }
+        )
+    return pd.DataFrame(cells, columns=_CELL_COLUMNS), pd.DataFrame(
+        comments, columns=_COMMENT_COLUMNS
+    )
+
+
+def _duplicates(books: tuple[ReturnWorkbook, ...]) -> list[str]:
+    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    for book in books:
+        if not book.meta:
+            continue
+        key = (book.quarter_text, book.directorate)
+        if key in seen:
+            problems.append(
+                f"{book.path.name}: {seen[key]} is also the {book.directorate} return for "
+                f"{book.quarter_text}; expected one return per directorate: import one of them"
+            )
+        seen.setdefault(key, book.path.name)
+    return problems
+
+
+def _check_merged(data_dir: Path, values: pd.DataFrame, commentary: pd.DataFrame) -> None:
+    """Load the merged data from a scratch copy: an import never leaves data that won't load."""
+    with tempfile.TemporaryDirectory(prefix="qpr-import-") as scratch:
+        copy = Path(scratch) / "data"
+        shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns(RAW_FOLDER))
+        io.write_csv_atomic(values_csv(values), copy / "values.csv")
+        io.write_csv_atomic(commentary_csv(commentary), copy / "commentary.csv")
+        try:
+            io.load(copy)
+        except DataError as error:
+            raise DataError(
+                ["with the returns merged in, the data would not load:", *error.problems]
+            ) from None
+
+
+def _keep_raw(book: ReturnWorkbook, data_dir: Path) -> Path:
+    """Copy the workbook byte for byte into data/returns/<slug>/, read-only; reuse a twin."""
+    folder = data_dir / RAW_FOLDER / Quarter.parse(book.quarter_text).slug
+    return io.keep_read_only_copy(book.path, folder)
+
+
+def _keep_order(held: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
+    """Sort by the key columns when the file was sorted by them; otherwise keep file order."""
+    keys = ["id", "period_end"] if "period_end" in held.columns else ["id", "quarter"]
+    was_sorted = held[keys].equals(held.sort_values(keys, kind="stable")[keys])
+    if was_sorted and len(held):
+        return merged.sort_values(keys, kind="stable").reset_index(drop=True)
+    return merged.reset_index(drop=True)
+
+
+_CELL_COLUMNS = ["id", "row", "cell", "period_end", "raw", "number_format"]
+_COMMENT_COLUMNS = ["id", "row", "commentary", "action", "commentary_cell", "action_cell"]
+_VALUE_COLUMNS = ["file", "id", "name", "cell", "label", "period_end", "value", "unit", "red"]
+_COMMENTARY_COLUMNS = [
+    "file",
+    "id",
+    "name",
+    "cell",
+    "quarter",
+    "commentary",
+    "action",
+    "author",
+]
+
+
+def _frame(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns)
+
+
+def _with(book: ReturnWorkbook, problem: str) -> ReturnWorkbook:
+    return ReturnWorkbook(book.path, {}, "", book.cells, book.comments, (problem,))
+
+
+def _same(found, expected) -> bool:
+    if _blank(found) and _blank(expected):
+        return True
+    if _is_number(found) and _is_number(expected):
+        return math.isclose(float(found), float(expected), rel_tol=1e-9, abs_tol=1e-9)
+    return _text(found).replace("\r\n", "\n") == _text(expected).replace("\r\n", "\n")
+
+
+def _close(new: float, old: float) -> bool:
+    return not pd.isna(old) and math.isclose(new, old, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, str) and not x.strip())
+
+
+def _text(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if _is_number(x):
+        return number_text(x)
+    return str(x).strip()
+
+
+def _show(x) -> str:
+    return "an empty cell" if _blank(x) else repr(_text(x))
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _csv_number(x) -> str:
+    if pd.isna(x):
+        return ""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
