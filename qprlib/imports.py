@@ -30,6 +30,7 @@ from qprlib.periods import Quarter
 from qprlib.returns import (
     FIRST_ROW,
     FORMAT,
+    LAST_COL,
     META,
     META_COLUMNS,
     UNIT_LIMITS,
@@ -145,6 +146,7 @@ def check_return(
             f"indicators.csv; expected one of its directorates ({_FRESH})"
         )
     indicators = data.indicators.set_index("id")
+    held = data.values.dropna(subset=["value"]).set_index(["id", "period_end"])["value"]
     targets = data.targets[data.targets["year"] == quarter.financial_year].set_index("id")
     values, comments = [], []
     for row in book.comments.itertuples():
@@ -167,7 +169,7 @@ def check_return(
             if problem:
                 problems.append(f"{name}: {cell.cell} ({title}, {label}): {problem}")
             elif value is not None:
-                latest = (value, label, cell.cell)
+                latest = (value, label, cell.cell, cell.period_end)
             values.append(
                 {
                     "file": name,
@@ -182,7 +184,10 @@ def check_return(
                 }
             )
         commentary, action = _text(row.commentary), _text(row.action)
-        if latest and is_red(latest[0], about["polarity"], red_floor) and not action:
+        # The quarter's latest value decides, as in the rating. A Red value already held and
+        # unchanged is not a new submission, so re-importing a held quarter is never refused.
+        red = latest and is_red(latest[0], about["polarity"], red_floor)
+        if red and not action and not _close(latest[0], held.get((indicator, latest[3]))):
             side = "under" if about["polarity"] == "higher" else "over"
             problems.append(
                 f"{name}: {row.action_cell} ({title}): the {latest[1]} value "
@@ -337,6 +342,8 @@ def import_returns(
     """Check, diff and merge return workbooks into data_dir; raise DataError listing problems."""
     data_dir = Path(data_dir)
     data = io.load(data_dir)
+    if not files:
+        raise DataError("no return workbooks given; expected one or more FILE.xlsx")
     books = tuple(read_return_workbook(f) for f in files)
     problems = [p for book in books for p in book.problems] + _duplicates(books)
     checked = [check_return(b, data) for b in books if not b.problems and b.meta]
@@ -466,16 +473,18 @@ def _locked_cell_changes(name: str, sheet, table: list[dict]) -> list[str]:
 
 
 def _stray_cells(name: str, sheet, table: list[dict]) -> list[str]:
-    """Anything typed below the last indicator row would be silently lost: say so."""
+    """Anything typed outside the table (below it, or right of it) would be lost: say so."""
     last = max((int(e["row"]) for e in table if e["row"] is not None), default=FIRST_ROW - 1)
     problems = []
-    for row in sheet.iter_rows(min_row=last + 1):
+    for row in sheet.iter_rows():
         for cell in row:
-            if cell.value is not None and str(cell.value).strip():
+            outside = cell.row > last or cell.column > LAST_COL
+            if outside and cell.value is not None and str(cell.value).strip():
+                where = "below the last indicator" if cell.row > last else "right of the table"
                 problems.append(
-                    f"{name}: {sheet.title}!{cell.coordinate}: {_show(cell.value)} is below the "
-                    f"last indicator, so it would not be read; expected values only in the "
-                    f"yellow cells of each indicator's row"
+                    f"{name}: {sheet.title}!{cell.coordinate}: {_show(cell.value)} is {where}, "
+                    f"so it would not be read; expected values only in the yellow cells of each "
+                    f"indicator's row"
                 )
     return problems
 
@@ -594,8 +603,10 @@ def _same(found, expected) -> bool:
     return _text(found).replace("\r\n", "\n") == _text(expected).replace("\r\n", "\n")
 
 
-def _close(new: float, old: float) -> bool:
-    return not pd.isna(old) and math.isclose(new, old, rel_tol=1e-9, abs_tol=1e-9)
+def _close(new: float, old: float | None) -> bool:
+    return (
+        old is not None and not pd.isna(old) and math.isclose(new, old, rel_tol=1e-9, abs_tol=1e-9)
+    )
 
 
 def _is_number(x) -> bool:
