@@ -403,5 +403,5 @@ def spc_chart(
         _style_time_axis(ax, x, unit)
         _legend(ax)
         title = spc_words(variation, assurance, trial)
-        ax.set_title(textwrap.fill(title, 110), fontsize=8, loc="left")
+        fig.suptitle(textwrap.fill(title, 85), x=0.01, ha="left", fontsize=8)
         return _encode(fig, spc_alt(name, x, p, unit, target, variation, assurance, trial))
