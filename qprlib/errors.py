@@ -30,3 +30,7 @@ def located(file: str, row: int | None, column: str | None, message: str) -> str
     if column is not None:
         where.append(f"column '{column}'")
     return f"{', '.join(where)}: {message}"
+
+
+class DataWarning(UserWarning):
+    """Something in the data that is ignored rather than wrong (an unknown extra column)."""

@@ -1,22 +1,79 @@
-"""The only module that reads or writes data files: load the data directory, checked and typed."""
+"""The only module that reads or writes data files: load the data directory, checked and typed.
+
+`load` reads the five CSV files, checks them and returns a `QprData`, or raises one
+`DataError` listing every problem found, each as `file, row N, column 'c': ...` with the row
+counted as a spreadsheet shows it (the header is row 1). Unknown extra columns are not errors:
+they are ignored with a `DataWarning` (`warnings.warn`), so `qpr validate` can show them.
+
+What an Excel user can send and still be understood (decided here, once):
+
+- Encoding: UTF-8, with or without the byte-order mark Excel's "CSV UTF-8" writes, else
+  Windows-1252 (Excel's plain "CSV" on UK Windows).
+- Every cell is read as text first (so messages quote it as typed) and stripped of surrounding
+  spaces; headings match ignoring case and spaces (`Period End` is `period_end`); rows with
+  every cell blank are skipped but still counted, so row numbers match the spreadsheet.
+- Numbers: thousands separators are dropped (`1,234` is 1234, but `12,4` is an error, not
+  124) and a trailing percent sign is dropped (`85.5%` is 85.5, on the 0-100 scale the data
+  uses, never 0.855). A blank value cell is a missing value (NaN), which is allowed.
+- Dates: ISO `2023-09-30` or UK day-first `30/09/2023`.
+- Vocabulary words (kind, polarity, unit, frequency, status) match ignoring case.
+"""
 
 from __future__ import annotations
 
+import csv
+import difflib
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from io import StringIO
 from pathlib import Path
+from textwrap import shorten
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
-from qprlib.errors import DataError  # noqa: F401  (re-exported: io raises DataError)
+from qprlib.errors import DataError, DataWarning, QprError, located
+from qprlib.periods import Quarter, financial_year_label, financial_year_of
+from qprlib.rag import POLARITY_SIGN
 
 DATA_FILES = ("indicators.csv", "targets.csv", "values.csv", "commentary.csv", "milestones.csv")
+ENCODINGS = ("utf-8-sig", "cp1252")  # Excel: "CSV UTF-8" (with BOM), then plain "CSV" (UK Windows)
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")  # ISO, and the UK day-first form Excel shows
+OTHER_SEPARATORS = {";": "';'", "\t": "tabs"}  # what Excel writes in other locales / "Text"
+
+KINDS = ("kpi", "activity")
+POLARITIES = ("higher", "lower", "none")
+UNITS = ("percent", "number", "days", "currency", "rate")
+FREQUENCIES = ("monthly", "quarterly")
+STATUSES = ("on_track", "uncertain", "off_track", "complete")
+TARGET_COLUMNS = ("target", "floor", "lower", "upper")
+UNIT_LIMITS = {  # (lowest, highest) a value or target may be, by unit; None = no limit
+    "percent": (0.0, 100.0),
+    "number": (0.0, None),
+    "days": (0.0, None),
+    "currency": (0.0, None),
+    "rate": (None, None),
+}
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+_FINANCIAL_YEAR = re.compile(r"(\d{4})\s*[/-]\s*(\d{2})")
 
 
 @dataclass(frozen=True)
 class QprData:
     """The council's data, validated. DataFrames are never mutated by anyone downstream.
 
-    indicators: id, name, directorate, service_area, kind, polarity, unit, frequency, definition, owner
+    indicators: id, name, directorate, service_area, kind, polarity, unit, frequency,
+                definition, owner (text; '' where blank)
     targets:    id, year ('2023/24'), target, floor, lower, upper (floats, NaN where not set)
     values:     id, period_end (datetime64, month end), value (float; NaN = missing)
     commentary: id, quarter ('2023/24 Q2'), commentary, action, author
@@ -32,6 +89,676 @@ class QprData:
     data_hash: str
 
 
+class Problem(NamedTuple):
+    """One thing wrong in the data, where it is (row as a spreadsheet counts it)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return located(self.file, self.row, self.column, self.message)
+
+
+class _Invalid(ValueError):
+    """A cell that cannot be read; the text says what is wrong with it ("is not a number")."""
+
+
+# --- reading one cell --------------------------------------------------------------------
+
+
+def read_number(raw: str) -> float:
+    """'85.5', '1,234', '85.5%' -> float (see the module docstring for what is accepted)."""
+    digits = raw.removesuffix("%").rstrip()
+    if _THOUSANDS.fullmatch(digits):
+        digits = digits.replace(",", "")
+    if not _NUMBER.fullmatch(digits):
+        raise _Invalid("is not a number")
+    return float(digits)
+
+
+def read_date(raw: str) -> pd.Timestamp:
+    """'2023-09-30' or '30/09/2023' -> Timestamp."""
+    for form in DATE_FORMATS:
+        try:
+            return pd.Timestamp(datetime.strptime(raw, form))
+        except ValueError:
+            continue
+    raise _Invalid("is not a date")
+
+
+def read_month_end(raw: str) -> pd.Timestamp:
+    """A date that is the last day of its month."""
+    day = read_date(raw)
+    if not day.is_month_end:
+        month_end = day + pd.offsets.MonthEnd(0)
+        raise _Invalid(f"is not the last day of its month ({month_end:%Y-%m-%d})")
+    return day
+
+
+def read_quarter(raw: str) -> str:
+    """'2023-24 Q2' -> '2023/24 Q2' (the canonical form)."""
+    try:
+        return str(Quarter.parse(raw))
+    except QprError:
+        raise _Invalid("is not a quarter") from None
+
+
+def read_financial_year(raw: str) -> str:
+    """'2023/24' or '2023-24' -> '2023/24'."""
+    match = _FINANCIAL_YEAR.fullmatch(raw)
+    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        raise _Invalid("is not a financial year")
+    return financial_year_label(int(match[1]))
+
+
+def _word_reader(column: str, words: tuple[str, ...]) -> Callable[[str], str]:
+    def read(raw: str) -> str:
+        if raw.lower() not in words:
+            raise _Invalid(f"is not a known {column}")
+        return raw.lower()
+
+    return read
+
+
+# --- the schema: one table of column specs -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a data file: how to read a cell, and what a good cell looks like."""
+
+    name: str
+    read: Callable[[str], object]
+    expected: str  # ends every message about this column: "expected <this>"
+    required: bool = False  # a blank cell is a problem
+    dtype: str = "object"
+    blank: object = None  # what a blank (or unreadable) cell becomes
+
+
+def text(name: str, expected: str = "some text", required: bool = False) -> Column:
+    """A free-text column; blank cells are ''."""
+    return Column(name, str, expected, required, blank="")
+
+
+def number(name: str) -> Column:
+    """A numeric column; blank cells are NaN."""
+    return Column(name, read_number, "a number such as 85.5", dtype="float64", blank=np.nan)
+
+
+def date(name: str) -> Column:
+    """A date column; blank cells are NaT."""
+    expected = "a date such as 2023-09-30 or 30/09/2023"
+    return Column(name, read_date, expected, dtype="datetime64[ns]", blank=pd.NaT)
+
+
+def month_end(name: str) -> Column:
+    """A required month-end date column."""
+    expected = "a month-end date such as 2023-09-30 or 30/09/2023"
+    return Column(name, read_month_end, expected, True, "datetime64[ns]", pd.NaT)
+
+
+def quarter(name: str) -> Column:
+    """A required quarter column, stored as '2023/24 Q2'."""
+    return Column(name, read_quarter, "a quarter such as 2023/24 Q2", required=True)
+
+
+def financial_year(name: str) -> Column:
+    """A required financial-year column, stored as '2023/24'."""
+    return Column(name, read_financial_year, "a financial year such as 2023/24", required=True)
+
+
+def word(name: str, words: tuple[str, ...]) -> Column:
+    """A required column holding one word from a vocabulary."""
+    return Column(name, _word_reader(name, words), f"one of {', '.join(words)}", required=True)
+
+
+INDICATOR_ID = "an indicator id such as ASC01"
+SCHEMA: dict[str, tuple[Column, ...]] = {
+    "indicators.csv": (
+        text("id", INDICATOR_ID, required=True),
+        text("name", "the indicator's name", required=True),
+        text("directorate", "the directorate's name", required=True),
+        text("service_area", "the service area's name", required=True),
+        word("kind", KINDS),
+        word("polarity", POLARITIES),
+        word("unit", UNITS),
+        word("frequency", FREQUENCIES),
+        text("definition"),
+        text("owner"),
+    ),
+    "targets.csv": (
+        text("id", INDICATOR_ID, required=True),
+        financial_year("year"),
+        number("target"),
+        number("floor"),
+        number("lower"),
+        number("upper"),
+    ),
+    "values.csv": (
+        text("id", INDICATOR_ID, required=True),
+        month_end("period_end"),
+        number("value"),
+    ),
+    "commentary.csv": (
+        text("id", INDICATOR_ID, required=True),
+        quarter("quarter"),
+        text("commentary"),
+        text("action"),
+        text("author"),
+    ),
+    "milestones.csv": (
+        text("directorate", "the directorate's name", required=True),
+        text("objective"),
+        text("milestone", "what the milestone is", required=True),
+        date("due"),
+        quarter("quarter"),
+        word("status", STATUSES),
+        text("commentary"),
+    ),
+}
+
+
+def column_names(file: str) -> list[str]:
+    """The columns a data file must have, in order."""
+    return [column.name for column in SCHEMA[file]]
+
+
+# --- reading one file --------------------------------------------------------------------
+
+
+def read_bytes(folder: Path) -> dict[str, bytes | None]:
+    """Each data file's bytes (None when missing), read once: what is hashed is what is checked."""
+    if not folder.is_dir():
+        expected = ", ".join(DATA_FILES)
+        raise DataError(f"{folder}: data folder not found; expected a folder holding {expected}")
+    return {f: (folder / f).read_bytes() if (folder / f).is_file() else None for f in DATA_FILES}
+
+
+def missing_file(file: str, folder: Path) -> Problem:
+    """The problem for a data file that is not there (pointing at an Excel copy if there is one)."""
+    workbook = folder / f"{Path(file).stem}.xlsx"
+    hint = f" (there is {workbook.name}: save it as CSV UTF-8)" if workbook.exists() else ""
+    expected = f"a CSV file with the columns {', '.join(column_names(file))}"
+    return Problem(file, None, None, f"not found in {folder}{hint}; expected {expected}")
+
+
+def decode(file: str, data: bytes) -> tuple[str | None, list[Problem]]:
+    """The file's text, trying each of ENCODINGS in turn."""
+    if b"\x00" not in data:  # NUL bytes: a workbook or UTF-16 text, whatever it decodes as
+        for encoding in ENCODINGS:
+            try:
+                return data.decode(encoding), []
+            except UnicodeDecodeError:
+                continue
+    message = (
+        "is not a CSV text file (a workbook, or saved as Unicode/UTF-16 text?); "
+        "expected a file saved from Excel as 'CSV UTF-8 (Comma delimited)'"
+    )
+    return None, [Problem(file, None, None, message)]
+
+
+def split_rows(file: str, content: str) -> tuple[list[list[str]] | None, list[Problem]]:
+    """The file's records as lists of stripped cells (record k is spreadsheet row k + 1)."""
+    try:
+        rows = [[cell.strip() for cell in row] for row in csv.reader(StringIO(content, newline=""))]
+    except csv.Error as error:
+        return None, [Problem(file, None, None, f"cannot be read as CSV ({error})")]
+    if not any(any(row) for row in rows):
+        expected = f"a header row: {', '.join(column_names(file))}"
+        return None, [Problem(file, None, None, f"the file is empty; expected {expected}")]
+    return rows, []
+
+
+def heading(raw: str) -> str:
+    """How a header cell is matched: 'Period End ' -> 'period_end'."""
+    return re.sub(r"\s+", "_", raw.strip().lower())
+
+
+def check_header(file: str, header: list[str]) -> tuple[list[Problem], list[Problem]]:
+    """Problems (wrong separator, repeated or missing columns) and warnings (unknown columns)."""
+    wanted = column_names(file)
+    for separator, name in OTHER_SEPARATORS.items():
+        if len(header) == 1 and separator in header[0]:
+            message = f"looks like it is separated by {name} — save it as comma-separated (CSV)"
+            return [Problem(file, 1, None, message)], []
+    names = [heading(cell) for cell in header]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    problems = [
+        Problem(file, 1, name, "appears more than once; expected each column once")
+        for name in repeated
+    ]
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        listed = ", ".join(f"'{name}'" for name in missing)
+        found = ", ".join(cell for cell in header if cell) or "nothing"
+        message = (
+            f"missing column {listed}; expected the columns {', '.join(wanted)} (found: {found})"
+        )
+        return [*problems, Problem(file, 1, None, message)], []
+    unknown = [
+        cell for cell, name in zip(header, names, strict=True) if cell and name not in wanted
+    ]
+    notes = [
+        Problem(
+            file, 1, cell, f"is not a known column and is ignored; expected {', '.join(wanted)}"
+        )
+        for cell in unknown
+    ]
+    return problems, notes
+
+
+def check_row_lengths(file: str, rows: list[list[str]], width: int) -> list[Problem]:
+    """Rows with more filled cells than the header has columns (usually an unquoted comma)."""
+    return [
+        Problem(
+            file,
+            row_number,
+            None,
+            f"has {len(row)} cells ({', '.join(repr(shorten(c, 24)) for c in row)}) but the "
+            f"header has {width} columns; expected one cell per column (put quotes round a "
+            "cell that contains a comma)",
+        )
+        for row_number, row in enumerate(rows, start=1)
+        if row_number > 1 and any(row[width:])
+    ]
+
+
+def text_table(file: str, rows: list[list[str]]) -> pd.DataFrame:
+    """The data rows as text in the schema's columns, indexed by spreadsheet row number.
+
+    Blank rows are dropped (their numbers are kept by the others); short rows are padded.
+    """
+    names = [heading(cell) for cell in rows[0]]
+    wanted = column_names(file)
+    positions = [names.index(name) for name in wanted]
+    cells = {
+        row_number: [row[p] if p < len(row) else "" for p in positions]
+        for row_number, row in enumerate(rows, start=1)
+        if row_number > 1
+    }
+    table = pd.DataFrame.from_dict(cells, orient="index", columns=wanted, dtype=object)
+    return table[(table != "").any(axis=1)]
+
+
+def typed_column(file: str, table: pd.DataFrame, column: Column) -> tuple[pd.Series, list[Problem]]:
+    """One column read cell by cell; every unreadable or missing cell becomes a Problem."""
+    values, problems = [], []
+    for row, raw in table[column.name].items():
+        if raw == "":
+            if column.required:
+                problems.append(
+                    Problem(file, row, column.name, f"is empty; expected {column.expected}")
+                )
+            values.append(column.blank)
+            continue
+        try:
+            values.append(column.read(raw))
+        except _Invalid as bad:
+            message = f"'{raw}' {bad}; expected {column.expected}"
+            problems.append(Problem(file, row, column.name, message))
+            values.append(column.blank)
+    return pd.Series(values, index=table.index, dtype=column.dtype, name=column.name), problems
+
+
+def typed_table(file: str, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """The text table converted column by column as SCHEMA says."""
+    columns, problems = [], []
+    for column in SCHEMA[file]:
+        series, found = typed_column(file, table, column)
+        columns.append(series)
+        problems += found
+    return pd.concat(columns, axis=1), problems
+
+
+def read_table(file: str, data: bytes) -> tuple[pd.DataFrame | None, list[Problem], list[Problem]]:
+    """One file's typed table (None when unreadable), its problems and its warnings."""
+    content, problems = decode(file, data)
+    if content is None:
+        return None, problems, []
+    rows, problems = split_rows(file, content)
+    if rows is None:
+        return None, problems, []
+    problems, notes = check_header(file, rows[0])
+    if problems:
+        return None, problems, notes
+    problems = check_row_lengths(file, rows, len(rows[0]))
+    bad_rows = {problem.row for problem in problems}
+    table = text_table(file, rows)
+    table, found = typed_table(file, table.drop(index=list(bad_rows & set(table.index))))
+    return table, problems + found, notes
+
+
+# --- checks within one file ----------------------------------------------------------------
+
+
+def repeats(table: pd.DataFrame, keys: list[str]) -> Iterator[tuple[int, tuple, int]]:
+    """(row, key, first row) for each row whose key was already used higher up."""
+    first: dict[tuple, int] = {}
+    usable = table.dropna(subset=keys)  # an unreadable cell is reported already
+    for row, key in zip(usable.index, usable[keys].itertuples(index=False, name=None), strict=True):
+        if "" in key:  # so is a blank one
+            continue
+        if key in first:
+            yield row, key, first[key]
+        first.setdefault(key, row)
+
+
+def check_unique_ids(indicators: pd.DataFrame) -> list[Problem]:
+    """Each indicator id once in indicators.csv."""
+    return [
+        Problem(
+            "indicators.csv",
+            row,
+            "id",
+            f"'{id_}' is already the id on row {first}; expected each indicator once",
+        )
+        for row, (id_,), first in repeats(indicators, ["id"])
+    ]
+
+
+def one_row_per(table: pd.DataFrame, file: str, key: str, holds: str, per: str) -> list[Problem]:
+    """Problems for rows repeating an (id, key) pair: one row per indicator per `per`."""
+    return [
+        Problem(
+            file,
+            row,
+            key,
+            f"'{id_}' already has {holds} for {show_key(when)} on row {first}; "
+            f"expected one row per indicator per {per}",
+        )
+        for row, (id_, when), first in repeats(table, ["id", key])
+    ]
+
+
+def check_unique_periods(values: pd.DataFrame) -> list[Problem]:
+    """One values.csv row per indicator per period."""
+    return one_row_per(values, "values.csv", "period_end", "a value", "period")
+
+
+def check_unique_target_years(targets: pd.DataFrame) -> list[Problem]:
+    """One targets.csv row per indicator per financial year."""
+    return one_row_per(targets, "targets.csv", "year", "a target row", "year")
+
+
+def check_unique_quarters(commentary: pd.DataFrame) -> list[Problem]:
+    """One commentary.csv row per indicator per quarter."""
+    return one_row_per(commentary, "commentary.csv", "quarter", "commentary", "quarter")
+
+
+def check_activity_ranges(targets: pd.DataFrame) -> list[Problem]:
+    """An expected range's lower bound is not above its upper bound."""
+    wrong = targets[targets["lower"] > targets["upper"]]
+    return [
+        Problem(
+            "targets.csv",
+            row,
+            "lower",
+            f"{show(lower)} is above the upper bound {show(upper)} for '{id_}'; "
+            "expected lower at or below upper",
+        )
+        for row, id_, lower, upper in zip(
+            wrong.index, wrong["id"], wrong["lower"], wrong["upper"], strict=True
+        )
+    ]
+
+
+def check_some_indicators(indicators: pd.DataFrame) -> list[Problem]:
+    """indicators.csv lists at least one indicator (the other files may have no rows yet)."""
+    if len(indicators):
+        return []
+    return [Problem("indicators.csv", 2, None, "has no indicators; expected one row each")]
+
+
+FILE_CHECKS: dict[str, tuple[Callable[[pd.DataFrame], list[Problem]], ...]] = {
+    "indicators.csv": (check_some_indicators, check_unique_ids),
+    "targets.csv": (check_unique_target_years, check_activity_ranges),
+    "values.csv": (check_unique_periods,),
+    "commentary.csv": (check_unique_quarters,),
+    "milestones.csv": (),
+}
+
+
+# --- checks across files (each run when the files it needs could be read) -------------------
+
+
+def lookup(indicators: pd.DataFrame, column: str) -> dict[str, object]:
+    """id -> the indicator's `column` (the last row wins if an id is repeated)."""
+    return dict(zip(indicators["id"], indicators[column], strict=True))
+
+
+def check_known_ids(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Every id in targets, values and commentary is an indicator in indicators.csv."""
+    known = set(tables["indicators.csv"]["id"])
+    problems = []
+    for file in [f for f in ("targets.csv", "values.csv", "commentary.csv") if f in tables]:
+        for row, id_ in tables[file]["id"].items():
+            if id_ and id_ not in known:
+                message = f"'{id_}' is not an indicator in indicators.csv{did_you_mean(id_, known)}"
+                problems.append(Problem(file, row, "id", f"{message}; expected an id listed there"))
+    return problems
+
+
+def did_you_mean(id_: str, known: set[str]) -> str:
+    """' (did you mean 'ASC01'?)' for the closest known id, ignoring case; '' if none is close."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(id_.lower(), by_lower, n=1)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
+
+
+def limit_problem(x: float, id_: str, unit: object) -> str | None:
+    """Why x cannot be a figure for a `unit` indicator, or None when it can."""
+    low, high = UNIT_LIMITS.get(unit, (None, None))  # type: ignore[call-overload]
+    if low is not None and x < low:
+        side = f"below {show(low)}"
+    elif high is not None and x > high:
+        side = f"above {show(high)}"
+    else:
+        return None
+    allowed = f"from {show(low)} to {show(high)}" if high is not None else f"of {show(low)} or more"
+    return f"{show(x)} is {side} for '{id_}', a {unit} indicator; expected a value {allowed}"
+
+
+def check_unit_limits(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Values and targets within their unit's limits: percents 0-100, counts not negative."""
+    units = lookup(tables["indicators.csv"], "unit")
+    problems = []
+    for file, columns in (("targets.csv", TARGET_COLUMNS), ("values.csv", ("value",))):
+        table = tables[file]
+        for column in columns:
+            for row, id_, x in zip(table.index, table["id"], table[column], strict=True):
+                message = None if np.isnan(x) else limit_problem(x, id_, units.get(id_))
+                if message:
+                    problems.append(Problem(file, row, column, message))
+    return problems
+
+
+def check_floor_side(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """The floor is on the failing side of the target: below it when higher is better."""
+    polarity = lookup(tables["indicators.csv"], "polarity")
+    targets = tables["targets.csv"]
+    problems = []
+    for row, id_, target, floor in zip(
+        targets.index, targets["id"], targets["target"], targets["floor"], strict=True
+    ):
+        sign = POLARITY_SIGN.get(polarity.get(id_))  # type: ignore[arg-type]
+        if sign is not None and sign * floor > sign * target:  # NaN compares False
+            side, allowed = ("above", "at or below") if sign > 0 else ("below", "at or above")
+            message = (
+                f"{show(floor)} is {side} the target {show(target)} for '{id_}', where "
+                f"{polarity[id_]} is better; expected a floor {allowed} the target"
+            )
+            problems.append(Problem("targets.csv", row, "floor", message))
+    return problems
+
+
+def check_kpi_targets(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """A KPI with values in a financial year has a targets.csv row for that year."""
+    indicators, values = tables["indicators.csv"], tables["values.csv"]
+    kpis = set(indicators.loc[indicators["kind"] == "kpi", "id"])
+    has_row = set(zip(tables["targets.csv"]["id"], tables["targets.csv"]["year"], strict=True))
+    reported = values[values["id"].isin(kpis) & values["value"].notna()].dropna()
+    first: dict[tuple[str, str], int] = {}
+    for row, id_, day in zip(reported.index, reported["id"], reported["period_end"], strict=True):
+        first.setdefault((id_, financial_year_of(day.date())), row)
+    return [
+        Problem(
+            "targets.csv",
+            None,
+            None,
+            f"no row for KPI '{id_}' in {year}, though values.csv has values for it in that "
+            f"year (from row {row}); expected a row with id '{id_}' and year '{year}'",
+        )
+        for (id_, year), row in first.items()
+        if (id_, year) not in has_row
+    ]
+
+
+CROSS_CHECKS = {  # check -> the files it needs
+    check_known_ids: ("indicators.csv",),
+    check_unit_limits: ("indicators.csv", "targets.csv", "values.csv"),
+    check_floor_side: ("indicators.csv", "targets.csv"),
+    check_kpi_targets: ("indicators.csv", "targets.csv", "values.csv"),
+}
+
+
+# --- load: the recipe ----------------------------------------------------------------------
+
+
 def load(data_dir: str | Path) -> QprData:
-    """Read and validate every data file; raise one DataError listing every problem found."""
-    raise NotImplementedError
+    """Read and validate every data file; raise one DataError listing every problem found.
+
+    Unknown extra columns are ignored with a DataWarning each. Frames keep the files' row
+    order, with the columns and dtypes listed on QprData.
+    """
+    folder = Path(data_dir)
+    contents = read_bytes(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    for file, data in contents.items():
+        if data is None:
+            problems.append(missing_file(file, folder))
+            continue
+        table, found, noted = read_table(file, data)
+        problems += found
+        notes += noted
+        if table is not None:
+            tables[file] = table
+            problems += [p for check in FILE_CHECKS[file] for p in check(table)]
+    for check, needs in CROSS_CHECKS.items():
+        if tables.keys() >= set(needs):
+            problems += check(tables)
+    for note in notes:
+        warnings.warn(str(note), DataWarning, stacklevel=2)
+    if problems:
+        raise DataError([str(p) for p in sorted(problems, key=reading_order)])
+    return QprData(
+        *(tables[file].reset_index(drop=True) for file in DATA_FILES),
+        source=folder,
+        data_hash=data_hash(contents),  # type: ignore[arg-type]
+    )
+
+
+def reading_order(problem: Problem) -> tuple[int, float]:
+    """Problems file by file, top to bottom; those about a whole file after its rows."""
+    return DATA_FILES.index(problem.file), problem.row if problem.row is not None else np.inf
+
+
+def data_hash(contents: dict[str, bytes]) -> str:
+    """sha256 over each file's name, size and bytes, files in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(contents):
+        digest.update(f"{name}\0{len(contents[name])}\0".encode())
+        digest.update(contents[name])
+    return digest.hexdigest()
+
+
+def show(x: float | None) -> str:
+    """A number as people write it: 90, 85.5, 1000000."""
+    return format(x, ".12g")
+
+
+def show_key(key: object) -> str:
+    """A period as ISO date, anything else as it is: 2023-09-30, 2023/24, 2023/24 Q2."""
+    return f"{key:%Y-%m-%d}" if isinstance(key, pd.Timestamp) else str(key)
+
+
+def summary_line(data: QprData) -> str:
+    """One line for `qpr validate`: indicators by kind, periods and quarters covered."""
+    kinds = data.indicators["kind"]
+    line = (
+        f"{plural(len(kinds), 'indicator')} ({plural((kinds == 'kpi').sum(), 'KPI')}, "
+        f"{(kinds == 'activity').sum()} activity)"
+    )
+    periods = data.values["period_end"].dropna().sort_values().unique()
+    if len(periods) == 0:
+        return f"{line}, no values yet"
+    first, last = pd.Timestamp(periods[0]), pd.Timestamp(periods[-1])
+    quarters = f"{Quarter.containing(first.date())} to {Quarter.containing(last.date())}"
+    return (
+        f"{line}, {plural(len(periods), 'monthly period')} from {first:%Y-%m-%d} to "
+        f"{last:%Y-%m-%d}, quarters {quarters}"
+    )
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 indicator', '2 indicators'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write frame as UTF-8 CSV (no index); readers see the old file or the new, never half."""
+    replace_atomically(Path(path), frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+
+
+def keep_read_only_copy(source: str | Path, folder: str | Path) -> Path:
+    """Copy source byte for byte into folder, read-only; an identical file there is reused."""
+    source, folder = Path(source), Path(folder)
+    data = source.read_bytes()
+    folder.mkdir(parents=True, exist_ok=True)
+    for existing in sorted(folder.iterdir()):
+        if existing.is_file() and existing.read_bytes() == data:
+            return existing
+    target, counter = folder / source.name, 2
+    while target.exists():
+        target, counter = folder / f"{source.stem}-{counter}{source.suffix}", counter + 1
+    replace_atomically(target, data, mode=0o444)
+    return target
+
+
+def replace_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write data to a temporary file beside path, fsync it, then os.replace it onto path.
+
+    A new file gets the usual permissions (umask), a replaced one keeps its own, unless
+    `mode` is given.
+    """
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temp, mode)
+        elif path.exists():
+            shutil.copymode(path, temp)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)  # only still there if something failed
+    fsync_folder(path.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in folder durable (POSIX; other systems have nothing to do)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
