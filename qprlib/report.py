@@ -1,0 +1,596 @@
+"""What the report notebooks call: one `prepare` per notebook, then one call per output.
+
+Each call returns a display object whose Markdown is what both render engines use: `Markdown`
+(text, headings from `###` down, images as data URIs), `tables.Table` or `charts.Chart`. Never
+HTML output: Quarto injects CDN scripts into pages that have it. Notebook headings are `##`;
+sections that need several headings (one per service area or KPI) emit `###` and `####`.
+Every number comes from the assessment; data text is escaped with `tables.md_escape`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qprlib import charts, io, tables
+from qprlib.assess import AssessSettings, assess, history, series_by_id
+from qprlib.errors import ParamsError
+from qprlib.periods import Quarter
+from qprlib.rag import RED
+from qprlib.spc import spc
+from qprlib.summary import Summary, number_words, summarise
+from qprlib.tables import md_escape
+
+REPO = Path(__file__).resolve().parent.parent
+IMPROVEMENT = {"higher": "increase", "lower": "decrease"}  # polarity -> spc(improvement=...)
+GRID_FREQ = {"monthly": "ME", "quarterly": "QE"}  # assess.series_by_id's period grid
+REPORT_PARAMETERS = (
+    "quarter", "data_dir", "directorate", "council", "committee", "meeting_date", "author",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Markdown:
+    """A block of Markdown for the report (shown as Markdown in JupyterLab and rendered)."""
+
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.text)
+
+
+def _block(*parts: object) -> Markdown:
+    """Join paragraphs, lists, tables and charts into one Markdown block, blank-line separated."""
+    texts = [p._repr_markdown_() if hasattr(p, "_repr_markdown_") else str(p) for p in parts]
+    return Markdown("\n\n".join(t.strip("\n") for t in texts if t) + "\n")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a report needs for one quarter (and one directorate, or the whole council).
+
+    current/previous: assessment tables (qprlib.assess.assess), filtered to the directorate;
+    history: every period up to the quarter's end (qprlib.assess.history), same filter.
+    """
+
+    data: io.QprData
+    quarter: Quarter
+    settings: AssessSettings
+    current: pd.DataFrame
+    previous: pd.DataFrame | None
+    history: pd.DataFrame
+    summary: Summary
+    directorate: str | None = None
+    council: str = ""
+    committee: str = "Cabinet"
+    meeting_date: str = ""
+    author: str = ""
+    provenance: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """The quarter's KPIs (activity indicators left out)."""
+        return self.current.loc[self.current["kind"] == "kpi"]
+
+    @property
+    def activity(self) -> pd.DataFrame:
+        """The quarter's activity indicators."""
+        return self.current.loc[self.current["kind"] == "activity"]
+
+    @property
+    def period_words(self) -> str:
+        """'the end of September 2023'."""
+        return f"the end of {self.quarter.end:%B %Y}"
+
+
+def prepare(
+    quarter: str,
+    data_dir: str | Path = "../data",
+    *,
+    directorate: str | None = None,
+    council: str = "",
+    committee: str = "Cabinet",
+    meeting_date: str = "",
+    author: str = "",
+    git_commit: str = "",
+    data_hash: str = "",
+    run_time: str = "",
+    **settings: object,
+) -> Context:
+    """Load the data, assess the quarter and the one before, summarise: one call per notebook.
+
+    `settings` are AssessSettings fields (dot_method, dot_window_quarters, dot_window_months,
+    dot_alpha, amber_mode, amber_tolerance, spc_screen_outliers). Provenance values left blank
+    are computed now (git commit of this checkout, hash of the data files, the current time).
+    """
+    parameters = {
+        "quarter": quarter, "data_dir": str(data_dir), "directorate": directorate,
+        "council": council, "committee": committee, "meeting_date": meeting_date,
+        "author": author, **settings,
+    }  # fmt: skip
+    data = io.load(data_dir)
+    provenance = {
+        "git_commit": git_commit or _git_commit(),
+        "data_hash": data_hash or data.data_hash,
+        "run_time": run_time or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    return context(data, quarter, parameters=parameters, provenance=provenance)
+
+
+def context(
+    data: io.QprData,
+    quarter: str | Quarter,
+    *,
+    parameters: dict[str, object] | None = None,
+    provenance: dict[str, str] | None = None,
+) -> Context:
+    """The Context for loaded data: `parameters` as `prepare` takes them (minus data_dir)."""
+    p = {"directorate": None, "council": "", "committee": "Cabinet", "meeting_date": "",
+         "author": "", **(parameters or {})}  # fmt: skip
+    known = {f.name for f in fields(AssessSettings)}
+    settings = {k: v for k, v in p.items() if k in known}
+    unknown = sorted(set(p) - known - set(REPORT_PARAMETERS))
+    if unknown:
+        raise ParamsError(f"unknown parameter(s) {', '.join(unknown)}")
+    quarter_ = Quarter.parse(quarter)
+    assess_settings = AssessSettings(**settings)
+    current = assess(data, quarter_, assess_settings)
+    previous = assess(data, quarter_.previous(), assess_settings)
+    past = history(data, quarter_, assess_settings)
+    directorate = p["directorate"] or None
+    if directorate:
+        _check_directorate(data, directorate)
+        current, previous = _only(current, directorate), _only(previous, directorate)
+        past = past.loc[past["id"].isin(current["id"])]
+    previous = previous if len(previous) else None  # a first quarter has nothing to compare
+    return Context(
+        data=data, quarter=quarter_, settings=assess_settings, current=current,
+        previous=previous, history=past, summary=summarise(current, previous),
+        directorate=directorate, council=p["council"], committee=p["committee"],
+        meeting_date=p["meeting_date"], author=p["author"], provenance=provenance or {},
+        parameters={"quarter": str(quarter_), **p},
+    )  # fmt: skip
+
+
+def _only(table: pd.DataFrame, directorate: str) -> pd.DataFrame:
+    return table.loc[table["directorate"] == directorate].reset_index(drop=True)
+
+
+def _check_directorate(data: io.QprData, directorate: str) -> None:
+    known = list(dict.fromkeys(data.indicators["directorate"]))
+    if directorate not in known:
+        raise ParamsError(
+            f"parameter 'directorate': {directorate!r} is not a directorate in indicators.csv; "
+            f"expected one of {', '.join(known)}"
+        )
+
+
+def _git_commit() -> str:
+    """The checkout's commit, marked when the working tree has uncommitted changes."""
+    try:
+        run = {"cwd": REPO, "capture_output": True, "text": True, "check": True, "timeout": 10}
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], **run).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qprlib", "notebooks"], **run)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+# ---------------------------------------------------------------- cover report (seed 001)
+
+
+def _quarter_words(ctx: Context) -> str:
+    """'Quarter 2, 2023/24'."""
+    return ctx.quarter.label
+
+
+def _date_words(iso: str) -> str:
+    return tables.format_date(iso) if iso else "date to be confirmed"
+
+
+def cover_header(ctx: Context) -> Markdown:
+    """From / To / Subject / Classification, as on a committee paper."""
+    lines = [
+        f"**From:** {md_escape(ctx.author or 'Not given')}",
+        f"**To:** {md_escape(ctx.committee)} – {_date_words(ctx.meeting_date)}",
+        f"**Subject:** Quarterly Performance Report, {_quarter_words(ctx)}",
+        "**Classification:** Unrestricted",
+    ]
+    return Markdown("\\\n".join(lines) + "\n")
+
+
+def cover_summary(ctx: Context) -> Markdown:
+    """The summary box: purpose, period, the RAG counts sentence and the recommendation."""
+    committee = md_escape(ctx.committee)
+    return _block(
+        "**Summary:** The purpose of the Quarterly Performance Report (QPR) is to inform CMT and "
+        f"{committee} about key areas of performance for the authority. This report presents "
+        f"performance to {ctx.period_words} ({_quarter_words(ctx)}).",
+        ctx.summary.summary_paragraph(),
+        f"**Recommendation(s):** {_recommendation(ctx)} and the actions being taken to address "
+        "areas where performance is not as targeted.",
+    )
+
+
+def _recommendation(ctx: Context) -> str:
+    return (
+        f"{md_escape(ctx.committee)} is asked to NOTE the Quarter {ctx.quarter.number} "
+        "Performance Report"
+    )
+
+
+def cover_introduction(ctx: Context) -> Markdown:
+    """Paragraphs 1.1 and 1.2."""
+    n = ctx.summary.kpi_count
+    return _block(
+        "1.1. The Quarterly Performance Report (QPR) is a key mechanism within the Performance "
+        "Management Framework for the Council. The report summary for "
+        f"{_quarter_words(ctx)} is attached at Appendix 1, and includes data up to "
+        f"{ctx.period_words}.",
+        f"1.2. The QPR includes {n} Key Performance Indicators (KPIs) where results are "
+        "assessed against Targets set at the start of the financial year.",
+    )
+
+
+def rag_counts(ctx: Context) -> Markdown:
+    """'15 are rated Green (one fewer than the previous Quarter) – ...' as a bullet list."""
+    return Markdown("".join(f"- {s}\n" for s in ctx.summary.rag_sentences()))
+
+
+def red_list(ctx: Context) -> Markdown:
+    """The Red KPIs, nested under their service areas (indicators.csv order)."""
+    if not ctx.summary.red_by_service_area:
+        return Markdown("No indicators are rated Red this Quarter.\n")
+    lines = [ctx.summary.red_intro(), ""]
+    for area, names in ctx.summary.red_by_service_area.items():
+        lines.append(f"- {md_escape(area)}")
+        lines += [f"    - {md_escape(name)}" for name in names]
+    return Markdown("\n".join(lines) + "\n")
+
+
+def cover_performance(ctx: Context) -> Markdown:
+    """Paragraphs 2.1 to 2.4: RAG key, counts with change, the Red list, direction of travel."""
+    n = ctx.summary.kpi_count
+    red = red_list(ctx).text
+    return _block(
+        "2.1. Results for KPIs compared to Target are assessed using a Red/Amber/Green (RAG) "
+        "status.",
+        f"2.2. Of the {n} KPIs included in the report, the latest RAG status are as follows:",
+        rag_counts(ctx),
+        "2.3. " + red,
+        f"2.4. {ctx.summary.direction_sentence()}",
+    )
+
+
+def cover_recommendation(ctx: Context) -> Markdown:
+    """Section 3: what the committee is asked to do."""
+    return Markdown(f"{_recommendation(ctx)}.\n")
+
+
+# ---------------------------------------------------------------- corporate QPR
+
+
+def executive_summary(ctx: Context) -> Markdown:
+    """Counts with change on the previous quarter, direction of travel and the call-in count."""
+    s = ctx.summary
+    calls = len(s.call_in)
+    call_words = (
+        f"{number_words(calls).capitalize()} KPI{'s are' if calls != 1 else ' is'} on the "
+        "call-in list (see the last section)."
+        if calls
+        else "No KPIs meet the call-in criteria this Quarter."
+    )
+    return _block(
+        f"This report presents performance to {ctx.period_words} ({_quarter_words(ctx)}).",
+        s.summary_paragraph(),
+        rag_counts(ctx),
+        s.direction_sentence(),
+        call_words,
+    )
+
+
+def rag_chart(ctx: Context) -> charts.Chart:
+    """RAG counts by service area as a stacked bar chart."""
+    return charts.rag_by_area_chart(ctx.kpis)
+
+
+def kpi_table(ctx: Context) -> tables.Table:
+    """Every KPI: latest value, target, floor, RAG now and last quarter, direction of travel."""
+    caption = f"Every KPI, {_quarter_words(ctx)}: RAG rating, previous RAG and direction of travel"
+    return tables.kpi_table(ctx.kpis, caption)
+
+
+def _window(ctx: Context, frequency: str) -> int:
+    s = ctx.settings
+    return s.dot_window_months if frequency == "monthly" else s.dot_window_quarters
+
+
+def _shown_history(ctx: Context, row: pd.Series) -> pd.DataFrame:
+    """The periods a chart shows: the direction-of-travel window (KCC: 'the timeframe shown')."""
+    h = ctx.history.loc[ctx.history["id"] == row["id"]].sort_values("period_end")
+    return h.tail(_window(ctx, row["frequency"]))
+
+
+def kpi_chart(ctx: Context, row: pd.Series) -> charts.Chart | Markdown:
+    """One KPI's history chart, or a sentence when it has no values."""
+    h = _shown_history(ctx, row)
+    if h["value"].notna().sum() == 0:
+        return Markdown("No values have been recorded for this indicator.\n")
+    return charts.kpi_chart(row["name"], h, row["unit"], row["polarity"], row["frequency"])
+
+
+def _kpi_facts(row: pd.Series) -> str:
+    unit = row["unit"]
+    latest = tables.format_value(row["value"], unit)
+    when = "" if pd.isna(row["period_end"]) else f" in {row['period_end']:%B %Y}"
+    previous = row["previous_rag"] or "not rated"
+    return (
+        f"**RAG:** {tables.rag_cell(row['rag']).markdown()} (previous Quarter: {previous}). "
+        f"**Direction of travel:** {tables.direction_cell(row['direction']).markdown()}. "
+        f"**Latest:** {latest}{when}; target {tables.format_value(row['target'], unit)}; "
+        f"floor standard {tables.format_value(row['floor'], unit)}."
+    )
+
+
+def _commentary(row: pd.Series, required: bool = False) -> list[str]:
+    """Commentary and management action paragraphs; `required` says so when either is missing."""
+    parts = []
+    by = f" ({md_escape(row['author'])})" if row["author"] else ""
+    if row["commentary"]:
+        parts.append(f"**Commentary{by}:** {md_escape(row['commentary'])}")
+    elif required:
+        parts.append("**Commentary:** none has been provided for this Quarter.")
+    if row["action"]:
+        parts.append(f"**Management action:** {md_escape(row['action'])}")
+    elif required:
+        parts.append("**Management action:** none has been recorded for this Quarter.")
+    return parts
+
+
+def service_areas(ctx: Context) -> Markdown:
+    """One `###` section per service area, one `####` per KPI: facts, chart, commentary."""
+    parts = []
+    for area, kpis in ctx.kpis.groupby("service_area", sort=False):
+        parts.append(f"### {md_escape(area)}")
+        for _, row in kpis.iterrows():
+            parts += [f"#### {md_escape(row['name'])}", _kpi_facts(row), kpi_chart(ctx, row)]
+            parts += _commentary(row, required=row["rag"] == RED)
+    return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
+
+
+def activity_table(ctx: Context) -> tables.Table | Markdown:
+    """Activity indicators: latest value, expected range and alert."""
+    if ctx.activity.empty:
+        return Markdown("There are no activity indicators to report this Quarter.\n")
+    caption = f"Activity indicators, {_quarter_words(ctx)}: latest result and expected range"
+    return tables.activity_table(ctx.activity, caption)
+
+
+def activity_charts(ctx: Context) -> Markdown:
+    """One `###` section per activity indicator with its chart against the expected range."""
+    parts = []
+    for _, row in ctx.activity.iterrows():
+        h = _shown_history(ctx, row)
+        parts.append(f"### {md_escape(row['name'])}")
+        if h["value"].notna().sum() == 0:
+            parts.append("No values have been recorded for this indicator.")
+        else:
+            parts.append(charts.activity_chart(row["name"], h, row["unit"], row["frequency"]))
+        parts += _commentary(row)
+    return _block(*parts) if parts else Markdown("There are no activity indicators.\n")
+
+
+def call_in(ctx: Context) -> tables.Table | Markdown:
+    """PAT's exception list: KPIs whose RAG worsened, or Red and not improving, with reasons."""
+    listed = ctx.kpis.loc[ctx.kpis["call_in"].astype(bool)]
+    if listed.empty:
+        return Markdown("No KPIs meet the call-in criteria this Quarter.\n")
+    caption = f"KPIs called in, {_quarter_words(ctx)}: RAG worsened, or Red and not improving"
+    return tables.call_in_table(listed, caption)
+
+
+# ---------------------------------------------------------------- directorate dashboard
+
+
+def directorate_summary(ctx: Context) -> Markdown:
+    """Seed 003's paragraphs: what the dashboard covers, the RAG counts, direction of travel."""
+    s, name = ctx.summary, md_escape(ctx.directorate or ctx.council or "Council")
+    n, activity = s.kpi_count, len(ctx.activity)
+    green, amber, red = (_indicators(s.rag_counts[k]) for k in ("Green", "Amber", "Red"))
+    kpis = f"{n} Key Performance Indicator{_s(n)} (KPI{_s(n)})"
+    unrated = s.unrated_count
+    return _block(
+        f"The {name} Dashboard includes results up to {ctx.period_words} for {kpis} and "
+        f"{activity} activity indicator{_s(activity)}, which help give context to the KPIs.",
+        f"Of the {n} KPI{_s(n)} included, current performance is Green for {green}, Amber for "
+        f"{amber} and Red for {red}."
+        + (
+            f" {_indicators(unrated).capitalize()} have no data for the Quarter." if unrated else ""
+        ),
+        s.direction_sentence(),
+        "Commentary and management action are provided for every indicator rated Red. How the "
+        "alerts are generated is set out in the guidance notes.",
+    )
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _indicators(n: int) -> str:
+    """'no indicators', 'one indicator', 'seven indicators', '19 indicators' (seed 003 style)."""
+    return f"{number_words(n) if n else 'no'} indicator{_s(n)}"
+
+
+def dashboard(ctx: Context) -> tables.Table | Markdown:
+    """The directorate's KPIs: latest value, target, RAG, direction and SPC in words."""
+    if ctx.kpis.empty:
+        return Markdown("There are no KPIs to report this Quarter.\n")
+    caption = (
+        f"{ctx.directorate or 'Council'} dashboard, {_quarter_words(ctx)}: RAG, direction of "
+        "travel and statistical process control"
+    )
+    return tables.dashboard_table(ctx.kpis, caption)
+
+
+def spc_points(ctx: Context, row: pd.Series) -> tuple[pd.DatetimeIndex, pd.DataFrame, object]:
+    """The dates, points and result of the SPC that assess rated this KPI with."""
+    series = series_by_id(ctx.data.values, ctx.data.indicators, ctx.quarter).get(row["id"])
+    if series is None or np.isnan(series).all():
+        return pd.DatetimeIndex([]), pd.DataFrame(), None
+    dates = pd.date_range(
+        end=pd.Timestamp(ctx.quarter.end), periods=len(series), freq=GRID_FREQ[row["frequency"]]
+    )
+    keep = ~np.isnan(series)
+    result = spc(
+        series[keep],
+        improvement=IMPROVEMENT.get(row["polarity"], "neutral"),
+        target=None if pd.isna(row["target"]) else float(row["target"]),
+        screen_outliers=ctx.settings.spc_screen_outliers,
+    )
+    return dates[keep], result.points, result
+
+
+def spc_charts(ctx: Context) -> Markdown:
+    """One `###` section per KPI: SPC variation and assurance in words, and the SPC chart."""
+    parts = []
+    for _, row in ctx.kpis.iterrows():
+        parts.append(f"### {md_escape(row['name'])}")
+        dates, points, result = spc_points(ctx, row)
+        if result is None:
+            parts.append("No values have been recorded for this indicator.")
+            continue
+        trial = bool(row["spc_trial_limits"])
+        parts.append(
+            charts.spc_chart(
+                row["name"],
+                dates,
+                points,
+                row["unit"],
+                row["target"],
+                row["spc_variation"],
+                row["spc_assurance"],
+                trial,
+            )  # fmt: skip
+        )
+    return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
+
+
+def red_commentary(ctx: Context) -> Markdown:
+    """Every Red KPI: its facts, commentary and management action (or that none is recorded)."""
+    reds = ctx.kpis.loc[ctx.kpis["rag"] == RED]
+    if reds.empty:
+        return Markdown("No indicators are rated Red this Quarter.\n")
+    parts = []
+    for _, row in reds.iterrows():
+        parts += [f"### {md_escape(row['name'])}", _kpi_facts(row)]
+        parts += _commentary(row, required=True)
+    return _block(*parts)
+
+
+def milestones(ctx: Context) -> tables.Table | Markdown:
+    """Halton-style milestones for the directorate and quarter, status as symbol and word."""
+    m = ctx.data.milestones
+    m = m.loc[m["quarter"] == str(ctx.quarter)]
+    if ctx.directorate:
+        m = m.loc[m["directorate"] == ctx.directorate]
+    if m.empty:
+        return Markdown("No milestones were reported for this Quarter.\n")
+    caption = (
+        f"Key objectives and milestones, {_quarter_words(ctx)}: ✔ Complete, ● On track, "
+        "? Uncertain, ✖ Off track"
+    )
+    return tables.milestones_table(m, caption)
+
+
+def guidance_notes(ctx: Context) -> Markdown:
+    """How each alert is generated, quoting the rule and this run's settings."""
+    s = ctx.settings
+    if s.amber_mode == "tolerance":
+        amber = f"the result is short of target by no more than {s.amber_tolerance:.0%}."
+    else:
+        amber = (
+            "performance achieved or exceeded the expected floor standard but did not meet target."
+        )
+    dot = {
+        "regression": (
+            "Direction of Travel is based on regression analysis across the whole timeframe "
+            f"shown in the graphs: a straight-line (least squares) trend over the last "
+            f"{s.dot_window_months} months for monthly indicators or {s.dot_window_quarters} "
+            "quarters for quarterly ones. It is *Improving* or *Worsening* when the trend's "
+            f"two-sided p-value is below {s.dot_alpha:g} in the direction that is better or "
+            "worse for the indicator, and otherwise *Stable or no clear trend*."
+        ),
+        "previous": "Direction of Travel compares the latest result with the one before it.",
+        "same_period_last_year": (
+            "Direction of Travel compares the latest result with the same period last year."
+        ),
+    }[s.dot_method]
+    screened = (
+        " Moving ranges of 3.267 times their mean or more are left out of the limits."
+        if s.spc_screen_outliers
+        else ""
+    )
+    return _block(
+        "### RAG (Red/Amber/Green) alerts",
+        "Each KPI's latest result is compared with the Target and the floor standard set for "
+        "the financial year:",
+        "- **Green**: the target was achieved or exceeded.\n"
+        f"- **Amber**: {amber}\n"
+        "- **Red**: performance did not meet the expected floor standard.",
+        "A result exactly on target is Green and exactly on the floor standard is Amber. Where "
+        "a lower result is better the comparison is reversed. A KPI with no result for the "
+        "Quarter is not rated.",
+        "### Direction of travel",
+        dot,
+        "### Statistical process control (SPC)",
+        "SPC charts follow NHS England's *Making Data Count*. The process limits are the mean "
+        f"plus or minus 2.66 times the mean moving range.{screened} A point shows *special "
+        "cause variation* when it is outside the process limits, when it is one of seven "
+        "points in a row going up or down, one of two out of three points beyond two sigma on "
+        "the same side of the mean, or one of seven points in a row on one side of the mean. "
+        "The variation shown is the latest point's. *Assurance* compares the target with the "
+        "process limits: consistently passing when both limits meet the target, consistently "
+        "falling short when neither does, and otherwise inconsistent. With fewer than 13 points "
+        "the limits are trial limits.",
+        "### Activity indicators",
+        "Activity indicators give context and are not rated. The alert says whether the latest "
+        "result is above, below or within the expected range set for the year.",
+        "### Milestones",
+        "Each milestone's status is shown by a symbol and a word:",
+        "- ✔ **Complete**: the milestone has been achieved.\n"
+        "- ● **On track**: it is expected to be achieved on time.\n"
+        "- ? **Uncertain**: it is too early to say, or there are risks to it.\n"
+        "- ✖ **Off track**: it will not be achieved on time.",
+    )
+
+
+# ---------------------------------------------------------------- every report
+
+
+def about(ctx: Context) -> Markdown:
+    """Provenance: git commit, data hash, parameters and run time of this report."""
+    p = {"git_commit": "not recorded", "data_hash": "not recorded", "run_time": "not recorded"}
+    p |= ctx.provenance
+    rows = [(k, "" if v is None else v) for k, v in ctx.parameters.items()]
+    settings = tables.table(
+        ["Parameter", "Value"], rows, "Parameters of this run", "tbl-parameters", widths=(1, 2)
+    )
+    return _block(
+        "This report was generated by the QPR workbook: every number and sentence in it is "
+        "computed from the council's data with the parameters below.",
+        f"- **Quarter:** {_quarter_words(ctx)}\n"
+        f"- **Code version (git commit):** {md_escape(p['git_commit'])}\n"
+        f"- **Data (SHA-256 of the data files):** {md_escape(p['data_hash'])}\n"
+        f"- **Run time:** {md_escape(p['run_time'])}",
+        settings,
+    )

@@ -1,0 +1,277 @@
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qprlib import io, report
+from qprlib.errors import ParamsError
+from qprlib.io import QprData
+from qprlib.tables import Table
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+MONTHS = pd.date_range("2021-04-30", "2023-09-30", freq="ME")
+FLAT = np.tile([0.4, -0.4], len(MONTHS) // 2 + 1)[: len(MONTHS)]  # no trend, small noise
+
+
+def series(level: float, last: float, previous_quarter_end: float) -> np.ndarray:
+    """Monthly values around `level`, with June 2023 and September 2023 set (quarter ends)."""
+    values = level + FLAT
+    values[MONTHS.get_loc(pd.Timestamp("2023-06-30"))] = previous_quarter_end
+    values[-1] = last
+    return values
+
+
+def small_council() -> QprData:
+    """Four KPIs and one activity indicator; ratings chosen by the KCC rule (see each line)."""
+    indicators = pd.DataFrame(
+        [
+            (
+                "C1",
+                "Complaints answered *in time*",
+                "Corporate",
+                "Customer Services",
+                "kpi",
+                "higher",
+            ),
+            ("C2", "Calls answered", "Corporate", "Customer Services", "kpi", "higher"),
+            ("G1", "FOI requests | in 20 days", "Corporate", "Governance and Law", "kpi", "higher"),
+            ("A1", "Assessments waiting", "Adults", "Adult Social Care", "kpi", "lower"),
+            ("A2", "Referrals received", "Adults", "Adult Social Care", "activity", "none"),
+        ],
+        columns=["id", "name", "directorate", "service_area", "kind", "polarity"],
+    ).assign(unit="percent", frequency="monthly", definition="", owner="")
+    indicators.loc[indicators["id"].isin(["A1", "A2"]), "unit"] = "number"
+    targets = pd.DataFrame(
+        [
+            (id_, year, target, floor, lower, upper)
+            for year in ("2021/22", "2022/23", "2023/24")
+            for id_, target, floor, lower, upper in [
+                ("C1", 85.0, 75.0, np.nan, np.nan),
+                ("C2", 90.0, 80.0, np.nan, np.nan),
+                ("G1", 90.0, 80.0, np.nan, np.nan),
+                ("A1", 100.0, 150.0, np.nan, np.nan),
+                ("A2", np.nan, np.nan, 900.0, 1100.0),
+            ]
+        ],
+        columns=["id", "year", "target", "floor", "lower", "upper"],
+    )
+    values = {
+        "C1": series(80, last=71.3, previous_quarter_end=80),  # Red now, Amber before
+        "C2": series(92, last=92, previous_quarter_end=92),  # Green both quarters
+        "G1": series(85, last=85, previous_quarter_end=95),  # Amber now, Green before
+        "A1": series(160, last=160, previous_quarter_end=160),  # Red both (lower is better)
+        "A2": series(1000, last=1200, previous_quarter_end=1000),  # above the expected range
+    }
+    values = pd.DataFrame(
+        [
+            (id_, month, v)
+            for id_, vs in values.items()
+            for month, v in zip(MONTHS, vs, strict=True)
+        ],
+        columns=["id", "period_end", "value"],
+    )
+    commentary = pd.DataFrame(
+        [
+            ("C1", "2023/24 Q2", "<script>alert(1)</script> staff | sickness", "Recruit two",
+             "Head of CS"),
+            ("A1", "2023/24 Q2", "Demand rose", None, "Head of ASC"),
+        ],
+        columns=["id", "quarter", "commentary", "action", "author"],
+    )  # fmt: skip
+    milestones = pd.DataFrame(
+        [
+            ("Corporate", "Digital", "Website live", "2023-09-30", "2023/24 Q2", "complete", "Ok"),
+            ("Corporate", "Digital", "Online payments", "2024-03-31", "2023/24 Q2", "off_track",
+             "Supplier *late*"),
+            ("Adults", "Care", "New care homes", "2024-03-31", "2023/24 Q2", "on_track", ""),
+        ],
+        columns=["directorate", "objective", "milestone", "due", "quarter", "status", "commentary"],
+    ).assign(due=lambda m: pd.to_datetime(m["due"]))  # fmt: skip
+    return QprData(indicators, targets, values, commentary, milestones, Path("."), "abc123")
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return report.context(
+        small_council(),
+        "2023/24 Q2",
+        parameters={"committee": "Cabinet", "meeting_date": "2024-01-04"},
+        provenance={"git_commit": "deadbeef", "data_hash": "abc123", "run_time": "now"},
+    )
+
+
+@pytest.fixture(scope="module")
+def adults():
+    return report.context(small_council(), "2023/24 Q2", parameters={"directorate": "Adults"})
+
+
+def markdown(output) -> str:
+    return output._repr_markdown_()
+
+
+def headings(text: str) -> list[int]:
+    return [len(m[1]) for m in re.finditer(r"^(#+) ", text, flags=re.MULTILINE)]
+
+
+def test_cover_summary_counts(ctx):
+    text = markdown(report.cover_summary(ctx))
+    assert "to the end of September 2023 (Quarter 2, 2023/24)." in text
+    assert (
+        "Of the 4 Key Performance Indicators (KPIs) contained within the QPR, 1 achieved target "
+        "(Green), 1 achieved or exceeded the floor standard but did not meet target (Amber). "
+        "2 KPIs did not meet the floor standard (Red)."
+    ) in text
+    assert (
+        "**Recommendation(s):** Cabinet is asked to NOTE the Quarter 2 Performance Report" in text
+    )
+
+
+def test_cover_performance_lists_counts_with_change_and_reds_by_area(ctx):
+    text = markdown(report.cover_performance(ctx))
+    assert "- 1 is rated Green (one fewer than the previous Quarter) – the target" in text
+    assert "- 1 is rated Amber (no change on the previous Quarter)" in text
+    assert "- 2 are rated Red (one more than the previous Quarter)" in text
+    assert (
+        "2.3. The 2 indicators where the RAG rating is Red, are in:\n\n"
+        "- Customer Services\n    - Complaints answered \\*in time\\*\n"
+        "- Adult Social Care\n    - Assessments waiting\n"
+    ) in text
+    assert "2.4. With regards to Direction of Travel," in text
+
+
+def test_cover_introduction_and_header(ctx):
+    text = markdown(report.cover_introduction(ctx))
+    assert "includes data up to the end of September 2023." in text
+    assert "1.2. The QPR includes 4 Key Performance Indicators (KPIs)" in text
+    assert "**To:** Cabinet – 4 January 2024" in markdown(report.cover_header(ctx))
+
+
+def test_kpi_table_has_every_kpi_with_previous_rag(ctx):
+    table = report.kpi_table(ctx)
+    assert isinstance(table, Table) and len(table) == 4
+    text = markdown(table)
+    assert "| Customer Services | Complaints answered \\*in time\\* | 71.3% | 85% | 75% |" in text
+    assert "[Red]{.rag .rag-red} | [Amber]{.rag .rag-amber}" in text
+
+
+def test_service_areas_escape_commentary_and_say_when_action_is_missing(ctx):
+    text = markdown(report.service_areas(ctx))
+    assert "### Customer Services" in text and "#### Calls answered" in text
+    assert "\\<script\\>alert(1)\\</script\\> staff \\| sickness" in text
+    assert "<script>" not in text
+    assert "**Management action:** Recruit two" in text
+    assert "**Management action:** none has been recorded for this Quarter." in text  # A1
+    assert text.count("](data:image/png;base64,") == 4
+
+
+def test_activity_and_call_in(ctx):
+    activity = markdown(report.activity_table(ctx))
+    assert "| Referrals received | 1,200 | 900 to 1,100 | [Above range]" in activity
+    call_in = markdown(report.call_in(ctx))
+    assert "RAG worsened from Amber to Red" in call_in  # C1
+    assert "RAG worsened from Green to Amber" in call_in  # G1
+    assert "Calls answered" not in call_in
+
+
+def test_directorate_sections_are_filtered(adults):
+    assert len(report.dashboard(adults)) == 1  # one KPI row
+    text = markdown(report.directorate_summary(adults))
+    assert "for 1 Key Performance Indicator (KPI) and 1 activity indicator," in text
+    assert (
+        "current performance is Green for no indicators, Amber for no indicators and Red for "
+        "one indicator."
+    ) in text
+    red = markdown(report.red_commentary(adults))
+    assert "### Assessments waiting" in red and "**Commentary (Head of ASC):** Demand rose" in red
+    spc = markdown(report.spc_charts(adults))
+    assert spc.count("![Statistical process control chart of Assessments waiting") == 1
+    milestones = markdown(report.milestones(adults))
+    assert "New care homes" in milestones and "Online payments" not in milestones
+    assert '[[●]{aria-hidden="true"} On track]{.status .status-on-track}' in milestones
+
+
+def test_unknown_directorate_is_a_params_error():
+    with pytest.raises(ParamsError, match="'Housing' is not a directorate"):
+        report.context(small_council(), "2023/24 Q2", parameters={"directorate": "Housing"})
+
+
+def test_unknown_parameter_is_a_params_error():
+    with pytest.raises(ParamsError, match="dot_windw"):
+        report.context(small_council(), "2023/24 Q2", parameters={"dot_windw": 8})
+
+
+def test_settings_reach_the_assessment():
+    ctx = report.context(small_council(), "2023/24 Q2", parameters={"dot_method": "previous"})
+    assert ctx.settings.dot_method == "previous"
+    assert "compares the latest result with the one before" in markdown(report.guidance_notes(ctx))
+
+
+def test_guidance_quotes_the_rules(ctx):
+    text = markdown(report.guidance_notes(ctx))
+    assert "regression analysis across the whole timeframe shown in the graphs" in text
+    assert "last 24 months" in text and "below 0.05" in text
+    assert "2.66 times the mean moving range" in text
+    assert "✖ **Off track**" in text
+
+
+def test_about_shows_provenance_and_parameters(ctx):
+    text = markdown(report.about(ctx))
+    assert "deadbeef" in text and "abc123" in text
+    assert "| meeting\\_date | 2024-01-04 |" in text
+    assert ": Parameters of this run {#tbl-parameters}" in text
+
+
+def test_every_output_is_markdown_with_headings_from_level_three(ctx, adults):
+    calls = [
+        report.cover_header, report.cover_summary, report.cover_introduction,
+        report.cover_performance, report.cover_recommendation, report.executive_summary,
+        report.rag_chart, report.kpi_table, report.service_areas, report.activity_table,
+        report.activity_charts, report.call_in, report.directorate_summary, report.dashboard,
+        report.spc_charts, report.red_commentary, report.milestones, report.guidance_notes,
+        report.about,
+    ]  # fmt: skip
+    for call in calls:
+        for c in (ctx, adults):
+            output = call(c)
+            assert not hasattr(output, "_repr_html_") or isinstance(output, Table), call
+            levels = headings(markdown(output))
+            assert all(level >= 3 for level in levels), call
+            assert all(b <= a + 1 for a, b in zip([2, *levels], levels, strict=False)), call
+
+
+def test_context_leaves_the_data_unchanged():
+    data = small_council()
+    report.context(data, "2023/24 Q2")
+    fresh = small_council()
+    for name in ("indicators", "targets", "values", "commentary", "milestones"):
+        pd.testing.assert_frame_equal(getattr(data, name), getattr(fresh, name))
+
+
+@pytest.mark.skipif(not (DATA / "indicators.csv").exists(), reason="sample data not present")
+def test_cover_matches_seed_001_on_the_sample_data():
+    ctx = report.context(io.load(DATA), "2023/24 Q2")
+    summary = markdown(report.cover_summary(ctx))
+    assert (
+        "Of the 38 Key Performance Indicators (KPIs) contained within the QPR, 15 achieved target "
+        "(Green), 15 achieved or exceeded the floor standard but did not meet target (Amber). "
+        "8 KPIs did not meet the floor standard (Red)."
+    ) in summary
+    text = markdown(report.cover_performance(ctx))
+    for sentence in [
+        "15 are rated Green (one fewer than the previous Quarter)",
+        "15 are rated Amber (four more than the previous Quarter)",
+        "8 are rated Red (three fewer than the previous Quarter)",
+        "The 8 indicators where the RAG rating is Red, are in:",
+        "seven indicators show a positive trend (three more than the previous Quarter), 19 are "
+        "stable or with no clear trend (five fewer than the previous Quarter), and 12 are "
+        "showing a negative trend (two more than the previous Quarter).",
+    ]:
+        assert sentence in text
+    for area in ("Customer Services", "Governance and Law", "Children, Young People and Education",
+                 "Adult Social Care"):  # fmt: skip
+        assert f"- {area}\n" in text
+    assert "1.2. The QPR includes 38 Key Performance Indicators" in markdown(
+        report.cover_introduction(ctx)
+    )
