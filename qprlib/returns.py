@@ -56,20 +56,14 @@ COMMENTARY_COL = MONTH_COL + 3
 ACTION_COL = COMMENTARY_COL + 1
 LAST_COL = ACTION_COL
 
-UNIT_WORDS = {
+UNIT_WORDS = {  # what a value cell expects, in words; the limits are io.UNIT_LIMITS
     "percent": "a percentage from 0 to 100 (85.5 for 85.5%)",
     "number": "a count of 0 or more",
     "days": "a number of days, 0 or more",
-    "rate": "a rate of 0 or more",
-    "currency": "an amount in pounds",
+    "rate": "a rate",
+    "currency": "an amount in pounds, 0 or more",
 }
-UNIT_LIMITS = {  # (lower, upper) the data validation and the import both apply
-    "percent": (0.0, 100.0),
-    "number": (0.0, None),
-    "days": (0.0, None),
-    "rate": (0.0, None),
-    "currency": (None, None),
-}
+UNIT_LIMITS = io.UNIT_LIMITS  # one rule for data files and returns: Excel validation, import
 BETTER = {"higher": "Higher", "lower": "Lower", "none": "n/a"}
 NOT_APPLICABLE = "n/a"
 
@@ -402,7 +396,7 @@ def _validate_inputs(sheet, r: int, row: pd.Series, inputs: list) -> None:
         rule = {"operator": "between", "formula1": _num(low), "formula2": _num(high)}
     elif low is not None:
         rule = {"operator": "greaterThanOrEqual", "formula1": _num(low)}
-    else:  # Excel's decimal rule needs bounds: wide enough for any council's pounds
+    else:  # Excel's decimal rule needs bounds: these are wide enough for any figure
         rule = {"operator": "between", "formula1": "-1E+15", "formula2": "1E+15"}
     expected = UNIT_WORDS.get(row["unit"], "a number")
     red = row["red_floor"]
