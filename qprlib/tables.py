@@ -272,20 +272,33 @@ SPC_ASSURANCE_WORDS = {
     "inconsistent": "Inconsistently passing and falling short of the target",
 }
 NO_ASSURANCE = "No assurance: no target to test"
+# Short forms for table cells (the full words are in the chart captions and guidance notes).
+SPC_VARIATION_SHORT = {
+    "common_cause": "Common cause",
+    "special_cause_improvement": "Improving (special cause)",
+    "special_cause_concern": "Concerning (special cause)",
+    "special_cause_neutral_high": "Higher (special cause)",
+    "special_cause_neutral_low": "Lower (special cause)",
+}
+SPC_ASSURANCE_SHORT = {
+    "consistent_pass": "Consistently passing",
+    "consistent_fail": "Consistently failing",
+    "inconsistent": "Inconsistent",
+}
 
 
 def variation_cell(variation: str | None) -> Cell:
-    """An SPC variation icon in words, with classes `spc spc-<variation>`."""
-    if variation not in SPC_VARIATION_WORDS:
+    """An SPC variation icon in (short) words, with classes `spc spc-<variation>`."""
+    if variation not in SPC_VARIATION_SHORT:
         return Cell("Not enough data", ("spc", "spc-none"))
-    return Cell(SPC_VARIATION_WORDS[variation], ("spc", f"spc-{_class_name(variation)}"))
+    return Cell(SPC_VARIATION_SHORT[variation], ("spc", f"spc-{_class_name(variation)}"))
 
 
 def assurance_cell(assurance: str | None) -> Cell:
-    """An SPC assurance icon in words, with classes `spc spc-<assurance>`."""
-    if assurance not in SPC_ASSURANCE_WORDS:
-        return Cell(NO_ASSURANCE, ("spc", "spc-none"))
-    return Cell(SPC_ASSURANCE_WORDS[assurance], ("spc", f"spc-{_class_name(assurance)}"))
+    """An SPC assurance icon in (short) words, with classes `spc spc-<assurance>`."""
+    if assurance not in SPC_ASSURANCE_SHORT:
+        return Cell("No target", ("spc", "spc-none"))
+    return Cell(SPC_ASSURANCE_SHORT[assurance], ("spc", f"spc-{_class_name(assurance)}"))
 
 
 def _values(frame: pd.DataFrame, column: str) -> list[str]:
@@ -315,7 +328,7 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
         "Previous RAG": map(rag_cell, a["previous_rag"]),
         "Direction of travel": map(direction_cell, a["direction"]),
     }
-    widths = (12, 30, 9, 9, 9, 9, 9, 13)
+    widths = (13, 25, 10, 10, 10, 9, 10, 13)
     return _columns_table(columns, caption, id, widths, align="llrrrlll")
 
 
@@ -334,7 +347,7 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
         "Variation (SPC)": map(variation_cell, a["spc_variation"]),
         "Assurance (SPC)": map(assurance_cell, a["spc_assurance"]),
     }
-    widths = (28, 9, 9, 8, 13, 17, 16)
+    widths = (27, 11, 11, 10, 13, 14, 14)
     return _columns_table(columns, caption, id, widths, align="lrrllll")
 
 
@@ -385,7 +398,7 @@ def milestones_table(milestones: pd.DataFrame, caption: str, id: str = "tbl-mile
         "Status": map(status_cell, m["status"]),
         "Commentary": m["commentary"],
     }
-    return _columns_table(columns, caption, id, (18, 28, 10, 11, 33))
+    return _columns_table(columns, caption, id, (16, 26, 14, 12, 32))
 
 
 def format_date(day: object) -> str:

@@ -203,9 +203,9 @@ def test_kpi_table_rows_and_words():
 
 def test_dashboard_table_says_spc_in_words():
     md = tables.dashboard_table(assessment(), "Dashboard")._repr_markdown_()
-    assert "Special cause variation: concerning" in md
-    assert "Consistently falling short of the target" in md
-    assert "No assurance: no target to test" in md
+    assert "[Concerning (special cause)]{.spc .spc-special-cause-concern}" in md
+    assert "[Consistently failing]{.spc .spc-consistent-fail}" in md
+    assert "[No target]{.spc .spc-none}" in md
 
 
 def test_milestones_table_dates_and_status():
