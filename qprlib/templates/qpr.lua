@@ -1,0 +1,144 @@
+-- Pandoc Lua filter used by qprlib.render for every format (HTML, Typst, DOCX).
+--
+-- * The document title is the only level-1 heading: body headings start at level 2 and
+--   never skip a level (WCAG 1.3.1; PDF/UA wants the same).
+-- * Images must be inside the report: a data: URI (HTML) or a file extracted next to the
+--   source (Typst, DOCX). Anything else (http:, file paths outside) is replaced by its alt
+--   text, so a report never fetches or references an outside resource.
+-- * Every image has alt text; charts without one say so rather than being skipped silently.
+-- * HTML: each table sits in a labelled, keyboard-scrollable region (wide tables on phones).
+-- * Typst: pandoc's writer drops image alt text, so figures and images are written as raw
+--   Typst with `alt:` (PDF/UA-1 refuses images without it); RAG and direction spans get the
+--   template's coloured `rag()`/`dot()` boxes around the word.
+
+local MISSING_ALT = "Chart without a text description"
+
+local function is_html()
+  return FORMAT:match("html") ~= nil
+end
+
+local function typst_string(text)
+  text = text:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " "):gsub("\r", " ")
+  return '"' .. text .. '"'
+end
+
+local function allowed_source(src)
+  if is_html() then
+    return src:match("^data:image/") ~= nil
+  end
+  -- Typst and DOCX read images extracted by qprlib.render into ./media/ next to the source.
+  return src:match("^media/[%w%-_]+%.%a+$") ~= nil
+end
+
+local function alt_text(img)
+  local alt = pandoc.utils.stringify(img.caption)
+  if alt == "" then
+    alt = img.attributes.alt or ""
+  end
+  if alt == "" then
+    alt = MISSING_ALT
+  end
+  return alt
+end
+
+local function typst_image(img, default_width)
+  local args = { typst_string(img.src), "alt: " .. typst_string(alt_text(img)) }
+  local width = img.attributes.width or default_width
+  if width then
+    table.insert(args, "width: " .. (width:match("^[%d.]+%%$") and width or "100%"))
+  end
+  return "image(" .. table.concat(args, ", ") .. ")"
+end
+
+local last_level = 1
+
+function Header(h)
+  local level = math.max(2, h.level)
+  level = math.min(level, last_level + 1)
+  last_level = level
+  h.level = level
+  return h
+end
+
+function Image(img)
+  if not allowed_source(img.src) then
+    return pandoc.Emph(pandoc.Inlines("[Image not included: " .. alt_text(img) .. "]"))
+  end
+  if FORMAT == "typst" then
+    return pandoc.RawInline("typst", "#box(" .. typst_image(img, nil) .. ")")
+  end
+  if pandoc.utils.stringify(img.caption) == "" then
+    img.caption = pandoc.Inlines(MISSING_ALT)
+  end
+  return img
+end
+
+local function lone_image(fig)
+  if #fig.content ~= 1 then
+    return nil
+  end
+  local block = fig.content[1]
+  if (block.t == "Plain" or block.t == "Para") and #block.content == 1 and block.content[1].t == "Image" then
+    return block.content[1]
+  end
+  return nil
+end
+
+function Figure(fig)
+  local img = lone_image(fig)
+  if FORMAT ~= "typst" or img == nil or not allowed_source(img.src) then
+    return nil
+  end
+  local caption = pandoc.write(pandoc.Pandoc(fig.caption.long), "typst")
+  local source = "#figure(" .. typst_image(img, "100%") .. ",\n  caption: [" .. caption .. "],\n)"
+  return pandoc.RawBlock("typst", source)
+end
+
+local function wrap_typst(span, func, kind)
+  local open = pandoc.RawInline("typst", "#" .. func .. "(" .. typst_string(kind) .. ")[")
+  local close = pandoc.RawInline("typst", "]")
+  local inlines = pandoc.Inlines({ open })
+  inlines:extend(span.content)
+  inlines:insert(close)
+  return inlines
+end
+
+function Span(span)
+  if FORMAT ~= "typst" then
+    return nil
+  end
+  if span.attributes["aria-hidden"] == "true" then
+    -- a decorative arrow or symbol beside its word: visible, but not read aloud twice
+    return wrap_typst(span, "decorative", "")
+  end
+  for _, class in ipairs(span.classes) do
+    local kind = class:match("^rag%-(%a+)$")
+    if kind then
+      return wrap_typst(span, "rag", kind)
+    end
+    kind = class:match("^dot%-([%a%-]+)$")
+    if kind then
+      return wrap_typst(span, "dot", kind)
+    end
+  end
+  return nil
+end
+
+function Table(tbl)
+  if not is_html() then
+    return nil
+  end
+  local label = pandoc.utils.stringify(tbl.caption.long)
+  if label == "" then
+    label = "Table"
+  end
+  local attrs = { role = "region", tabindex = "0", ["aria-label"] = label }
+  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, attrs))
+end
+
+-- Figures before images: the figure pass needs the image untouched to read its alt text.
+return {
+  { Header = Header },
+  { Figure = Figure },
+  { Image = Image, Span = Span, Table = Table },
+}
