@@ -1,0 +1,402 @@
+"""Run parameters: `params/defaults.yml` + `params/<quarter-slug>.yml`, checked once.
+
+Both files are flat YAML mappings with the keys in `SETTINGS`; the quarter file's values win.
+Loading is `yaml.SafeLoader` only (a `!!python/...` tag is an error, never executed) and every
+problem is reported with the file, line and key, and what is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qprlib.errors import ParamsError, QprError
+from qprlib.periods import Quarter
+
+DEFAULTS_FILE = "defaults.yml"
+PARAMS_DIR = "params"
+DOT_METHODS = ("regression", "previous", "same_period_last_year")  # qprlib.trend methods
+AMBER_MODES = ("floor", "tolerance")  # qprlib.rag: KCC floor standard, or within N% of target
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """The checked parameters shared by every report of one quarter's build."""
+
+    quarter: Quarter
+    council: str
+    committee: str
+    meeting_date: str = ""  # ISO date of the meeting the reports go to
+    author: str = ""
+    directorates: tuple[str, ...] = ()  # empty: every directorate in the data
+    dot_method: str = "regression"
+    dot_window_quarters: int = 8
+    dot_window_months: int = 24
+    dot_alpha: float = 0.05
+    amber_mode: str = "floor"
+    amber_tolerance: float = 0.05
+    spc_screen_outliers: bool = True
+    execution_timeout: int = 600  # seconds one notebook cell may run before the run fails
+    sources: tuple[Path, ...] = ()  # the params files these came from, defaults first
+
+    def notebook_values(self) -> dict[str, Any]:
+        """The values a notebook `parameters` cell may declare (plain str/int/float/bool)."""
+        return {
+            "quarter": str(self.quarter),
+            "council": self.council,
+            "committee": self.committee,
+            "meeting_date": self.meeting_date,
+            "author": self.author,
+            "dot_method": self.dot_method,
+            "dot_window_quarters": self.dot_window_quarters,
+            "dot_window_months": self.dot_window_months,
+            "dot_alpha": self.dot_alpha,
+            "amber_mode": self.amber_mode,
+            "amber_tolerance": self.amber_tolerance,
+            "spc_screen_outliers": self.spc_screen_outliers,
+        }
+
+    def assess_settings(self):
+        """The method settings as `qprlib.assess.AssessSettings`."""
+        from qprlib.assess import AssessSettings
+
+        names = {f.name for f in fields(AssessSettings)}
+        return AssessSettings(**{k: v for k, v in self.notebook_values().items() if k in names})
+
+
+# --- one checker per kind of value: (raw YAML value) -> checked value, or ValueError(expected)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected some text")
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("expected some text (quote it if it looks like a number or date)")
+    return value.strip()
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValueError("expected a date written YYYY-MM-DD, e.g. 2024-01-04") from None
+
+
+def _text_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of names, e.g. [Adult Social Care], or [] for all")
+    return tuple(v.strip() for v in value)
+
+
+def _whole(minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"expected a whole number of at least {minimum}")
+        return value
+
+    return check
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError("expected a number between 0 and 1, e.g. 0.05")
+    return float(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def _quarter(value: Any) -> Quarter:
+    try:
+        return Quarter.parse(str(value))
+    except QprError as error:
+        raise ValueError(str(error)) from None
+
+
+SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "quarter": _quarter,
+    "council": _text,
+    "committee": _text,
+    "meeting_date": _iso_date,
+    "author": _optional_text,
+    "directorates": _text_list,
+    "dot_method": _one_of(*DOT_METHODS),
+    "dot_window_quarters": _whole(2),
+    "dot_window_months": _whole(2),
+    "dot_alpha": _fraction,
+    "amber_mode": _one_of(*AMBER_MODES),
+    "amber_tolerance": _fraction,
+    "spc_screen_outliers": _flag,
+    "execution_timeout": _whole(1),
+}
+QUARTER_FILE_ONLY = ("quarter",)
+REQUIRED = ("council", "committee")
+
+
+def _where(path: Path, line: int | None = None, key: str | None = None) -> str:
+    parts = [_shown(path)]
+    if line is not None:
+        parts.append(f"line {line}")
+    if key is not None:
+        parts.append(f"key '{key}'")
+    return ", ".join(parts)
+
+
+def _shown(path: Path) -> str:
+    """A params file as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """One params file as {key: checked value}; every problem in it raised as one ParamsError."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ParamsError(f"{_shown(path)}: file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ParamsError(f"{_shown(path)}: cannot be read ({error}); save it as UTF-8") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        return _check_mapping(path, loader, root)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        context = ""
+        if error.context and error.context_mark and error.context_mark.line + 1 != line:
+            context = f"{error.context} from line {error.context_mark.line + 1}: "
+        raise ParamsError(
+            f"{_where(path, line)}: not valid YAML ({context}{error.problem}); write one "
+            "`key: value` per line and quote values that contain ':' or '#'"
+        ) from None
+    except yaml.YAMLError as error:
+        raise ParamsError(f"{_shown(path)}: not valid YAML ({error})") from None
+    finally:
+        loader.dispose()
+
+
+def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None) -> dict:
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise ParamsError(
+            f"{_where(path, root.start_mark.line + 1)}: expected `key: value` lines, "
+            f"found a {root.id}"
+        )
+    problems, values = [], {}
+    for key_node, value_node in root.value:
+        line, key = key_node.start_mark.line + 1, str(key_node.value)
+        where = _where(path, line, key)
+        if key not in SETTINGS:
+            problems.append(f"{where}: unknown setting{_did_you_mean(key)}")
+            continue
+        if key in values:
+            problems.append(f"{where}: set twice in this file; keep one")
+            continue
+        if key in QUARTER_FILE_ONLY and path.name == DEFAULTS_FILE:
+            problems.append(f"{where}: belongs in the quarter's own file, not {DEFAULTS_FILE}")
+            continue
+        try:
+            raw = loader.construct_object(value_node, deep=True)
+        except yaml.constructor.ConstructorError as error:
+            problems.append(
+                f"{where}: cannot be read ({error.problem}); write a plain value, "
+                "YAML tags such as !!python/object are not allowed"
+            )
+            continue
+        try:
+            values[key] = SETTINGS[key](raw)
+        except ValueError as error:
+            problems.append(f"{where}: {raw!r} is not valid; {error}")
+    if problems:
+        raise ParamsError(problems)
+    return values
+
+
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key, SETTINGS, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; expected one of {', '.join(SETTINGS)}"
+
+
+def load_params(quarter: Quarter | str, params_dir: Path) -> RunParams:
+    """The checked parameters for `quarter`: defaults.yml overlaid with params/<slug>.yml."""
+    quarter = Quarter.parse(quarter)
+    quarter_file = params_dir / f"{quarter.slug}.yml"
+    if not quarter_file.is_file():
+        raise ParamsError(
+            f"{_shown(quarter_file)}: no params file for {quarter}; "
+            f"create it with `qpr new-quarter '{quarter}'`"
+        )
+    defaults_file = params_dir / DEFAULTS_FILE
+    sources = [defaults_file] if defaults_file.is_file() else []
+    merged: dict[str, Any] = {}
+    problems: list[str] = []
+    for source in [*sources, quarter_file]:
+        try:
+            merged |= read_params_file(source)
+        except ParamsError as error:
+            problems += error.problems
+    if problems:
+        raise ParamsError(problems)
+    if merged.get("quarter", quarter) != quarter:
+        raise ParamsError(
+            f"{_where(quarter_file, key='quarter')}: says {merged['quarter']} but the file is "
+            f"named for {quarter}; rename the file or correct the quarter"
+        )
+    missing = [key for key in REQUIRED if key not in merged]
+    if missing:
+        raise ParamsError(
+            [
+                f"{_shown(quarter_file)}, key '{key}': missing; set it here or in {DEFAULTS_FILE}"
+                for key in missing
+            ]
+        )
+    merged.pop("quarter", None)
+    return RunParams(quarter=quarter, sources=(*sources, quarter_file), **merged)
+
+
+def quarter_files(params_dir: Path) -> dict[Quarter, Path]:
+    """Every params/<quarter-slug>.yml by quarter (a file not named for a quarter is an error)."""
+    found: dict[Quarter, Path] = {}
+    for path in sorted(params_dir.glob("*.yml")):
+        if path.name == DEFAULTS_FILE:
+            continue
+        try:
+            found[Quarter.parse(path.stem)] = path
+        except QprError:
+            raise ParamsError(
+                f"{_shown(path)}: the file name is not a quarter; name quarter files like "
+                f"2023-24-q2.yml, and put shared settings in {DEFAULTS_FILE}"
+            ) from None
+    return found
+
+
+def resolve_quarter(text: str | None, params_dir: Path, today: date | None = None) -> Quarter:
+    """QUARTER as given on the command line: a quarter, `latest` (default) or `current`."""
+    if text is None or text.strip().lower() == "latest":
+        files = quarter_files(params_dir)
+        if not files:
+            raise ParamsError(
+                f"{_shown(params_dir)}: no quarter params files (like 2023-24-q2.yml); "
+                "create one with `qpr new-quarter QUARTER`"
+            )
+        return max(files)
+    if text.strip().lower() == "current":
+        return Quarter.last_ended(today or date.today())
+    try:
+        return Quarter.parse(text)
+    except QprError as error:
+        raise ParamsError(f"QUARTER: {error}; or use 'latest' or 'current'") from None
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The folder holding params/: the working folder or the nearest one above it."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / PARAMS_DIR).is_dir():
+            return folder
+    package_checkout = Path(__file__).resolve().parents[1]
+    if (package_checkout / PARAMS_DIR).is_dir():
+        return package_checkout
+    raise ParamsError(f"{start}: no {PARAMS_DIR}/ folder here or above; run qpr in the project")
+
+
+def new_quarter(text: str, params_dir: Path | None = None) -> Path:
+    """Write params/<slug>.yml for the quarter from the latest earlier one; never overwrite."""
+    params_dir = params_dir or find_project_root() / PARAMS_DIR
+    quarter = resolve_quarter(text, params_dir)
+    target = params_dir / f"{quarter.slug}.yml"
+    if target.exists():
+        raise ParamsError(
+            f"{_shown(target)}: already exists and is never overwritten; edit it instead"
+        )
+    earlier = {q: p for q, p in quarter_files(params_dir).items() if q < quarter}
+    if not earlier:
+        raise ParamsError(
+            f"{_shown(params_dir)}: no params file for a quarter before {quarter} to start "
+            "from; copy an existing one by hand"
+        )
+    previous = max(earlier)
+    values = read_params_file(earlier[previous])
+    _write_new(target, _next_quarter_text(quarter, previous, earlier[previous].name, values))
+    load_params(quarter, params_dir)  # what we wrote must load
+    return target
+
+
+CARRIED = {
+    "meeting_date": "carried over from {previous}: set this quarter's meeting date",
+    "author": "carried over from {previous}: check",
+}
+
+
+def _next_quarter_text(
+    quarter: Quarter, previous: Quarter, source: str, values: Mapping[str, Any]
+) -> str:
+    lines = [
+        f"# Parameters for the {quarter} Quarterly Performance Report (flat keys; shared",
+        f"# settings are in {DEFAULTS_FILE}). Written by `qpr new-quarter` from {source}.",
+        f"quarter: {_scalar(str(quarter))}",
+    ]
+    for key, value in values.items():
+        if key == "quarter":
+            continue
+        shown = list(value) if isinstance(value, tuple) else value
+        line = f"{key}: {_scalar(shown)}"
+        if key in CARRIED:
+            line += f"  # TODO {CARRIED[key].format(previous=previous)}"
+        if key == "directorates" and not shown:
+            line += "  # empty: every directorate in the data"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(value: Any) -> str:
+    """One value as inline YAML that reads back identically (quotes, colons, '#' made safe)."""
+    dumped = yaml.safe_dump([value], default_flow_style=True, allow_unicode=True, width=10_000)
+    return dumped.strip()[1:-1]
+
+
+def _write_new(target: Path, text: str) -> None:
+    """Create `target` with `text`; fail rather than replace a file that appeared meanwhile."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    try:
+        os.link(temporary, target)  # atomic, and refuses to replace an existing file
+    except FileExistsError:
+        raise ParamsError(f"{_shown(target)}: already exists and is never overwritten") from None
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,216 @@
+"""params/defaults.yml + params/<quarter>.yml: checked once, every problem located."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qprlib.errors import ParamsError
+from qprlib.params import RunParams, load_params, new_quarter, resolve_quarter
+from qprlib.periods import Quarter
+
+REPO_PARAMS = Path(__file__).resolve().parents[1] / "params"
+
+DEFAULTS = """\
+council: Fixture Council
+committee: Cabinet
+dot_window_quarters: 8
+execution_timeout: 30
+"""
+Q2 = """\
+quarter: 2023/24 Q2
+meeting_date: 2024-01-04
+author: Chief Executive
+directorates: []
+"""
+
+
+@pytest.fixture
+def params_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "params"
+    folder.mkdir()
+    (folder / "defaults.yml").write_text(DEFAULTS)
+    (folder / "2023-24-q2.yml").write_text(Q2)
+    return folder
+
+
+def quarter_file_with(line: str) -> tuple[str, int]:
+    """Q2 with `line` as its last line (replacing that key's own line); and its line number."""
+    key = line.split(":")[0]
+    lines = [kept for kept in Q2.splitlines() if not kept.startswith(f"{key}:")] + [line]
+    return "\n".join(lines) + "\n", len(lines)
+
+
+def problems_of(params_dir: Path, quarter: str = "2023/24 Q2") -> str:
+    with pytest.raises(ParamsError) as caught:
+        load_params(quarter, params_dir)
+    return str(caught.value)
+
+
+def test_the_repository_params_load_for_both_sample_quarters():
+    for quarter in ("2023/24 Q2", "2022/23 Q4"):
+        params = load_params(quarter, REPO_PARAMS)
+        assert params.quarter == Quarter.parse(quarter)
+        assert params.committee == "Cabinet"
+        assert params.directorates == ()  # all directorates
+
+
+def test_quarter_file_overrides_defaults_and_types_are_checked(params_dir):
+    (params_dir / "2023-24-q2.yml").write_text(Q2 + "committee: Scrutiny Committee\n")
+    params = load_params("2023-24-Q2", params_dir)
+    assert isinstance(params, RunParams)
+    assert params.committee == "Scrutiny Committee"
+    assert params.council == "Fixture Council"
+    assert params.meeting_date == "2024-01-04"  # an unquoted YAML date becomes ISO text
+    assert params.execution_timeout == 30
+    assert params.dot_method == "regression"  # not set anywhere: the DESIGN.md default
+    values = params.notebook_values()
+    assert values["quarter"] == "2023/24 Q2"
+    assert "execution_timeout" not in values  # a build setting, not a notebook parameter
+
+
+def test_params_are_immutable(params_dir):
+    params = load_params("2023/24 Q2", params_dir)
+    with pytest.raises(AttributeError):
+        params.council = "Other"
+
+
+def test_unknown_key_names_file_line_key_and_suggests_the_right_one(params_dir):
+    (params_dir / "2023-24-q2.yml").write_text(Q2 + "dot_windw_quarters: 6\n")
+    message = problems_of(params_dir)
+    assert "2023-24-q2.yml, line 5, key 'dot_windw_quarters'" in message
+    assert "did you mean 'dot_window_quarters'?" in message
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("dot_alpha: high", "expected a number between 0 and 1"),
+        ("dot_window_quarters: 2.5", "expected a whole number"),
+        ("dot_window_quarters: true", "expected a whole number"),  # bool is not an int here
+        ("spc_screen_outliers: 'yes please'", "expected true or false"),
+        ("amber_mode: generous", "expected one of floor, tolerance"),
+        ("meeting_date: 4/1/2024", "expected a date written YYYY-MM-DD"),
+        ("directorates: Adults", "expected a list of names"),
+        ("execution_timeout: 0", "expected a whole number of at least 1"),
+    ],
+)
+def test_wrong_types_are_rejected_with_line_and_key(params_dir, line, expected):
+    text, number = quarter_file_with(line)
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    message = problems_of(params_dir)
+    key = line.split(":")[0]
+    assert f"2023-24-q2.yml, line {number}, key '{key}'" in message
+    assert expected in message
+
+
+def test_a_python_tag_is_an_error_and_never_executed(params_dir, tmp_path):
+    marker = tmp_path / "pwned"
+    text, number = quarter_file_with(f"author: !!python/object/apply:os.system ['touch {marker}']")
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    message = problems_of(params_dir)
+    assert f"line {number}, key 'author'" in message
+    assert "tags such as !!python/object are not allowed" in message
+    assert not marker.exists()
+
+
+def test_malformed_yaml_names_the_file_and_line(params_dir):
+    (params_dir / "defaults.yml").write_text("council: [Fixture Council\ncommittee: Cabinet\n")
+    message = problems_of(params_dir)
+    assert "defaults.yml, line 2" in message or "defaults.yml, line 1" in message
+    assert "not valid YAML" in message
+
+
+def test_every_problem_is_reported_at_once(params_dir):
+    (params_dir / "defaults.yml").write_text(DEFAULTS + "amber_mod: floor\n")
+    (params_dir / "2023-24-q2.yml").write_text(Q2 + "dot_alpha: 5\n")
+    with pytest.raises(ParamsError) as caught:
+        load_params("2023/24 Q2", params_dir)
+    assert len(caught.value.problems) == 2
+
+
+def test_a_key_set_twice_is_an_error(params_dir):
+    (params_dir / "2023-24-q2.yml").write_text(Q2 + "author: Someone else\n")
+    assert "line 5, key 'author': set twice" in problems_of(params_dir)
+
+
+def test_quarter_in_the_file_must_match_its_name(params_dir):
+    (params_dir / "2023-24-q2.yml").write_text(Q2.replace("Q2", "Q3"))
+    assert "named for 2023/24 Q2" in problems_of(params_dir)
+
+
+def test_missing_quarter_file_says_how_to_create_it(params_dir):
+    assert "qpr new-quarter '2023/24 Q3'" in problems_of(params_dir, "2023/24 Q3")
+
+
+def test_council_must_be_set_somewhere(params_dir):
+    (params_dir / "defaults.yml").write_text("committee: Cabinet\n")
+    assert "key 'council': missing" in problems_of(params_dir)
+
+
+def test_quarter_defaults_to_the_latest_params_file(params_dir):
+    (params_dir / "2022-23-q4.yml").write_text(Q2.replace("2023/24 Q2", "2022/23 Q4"))
+    assert resolve_quarter(None, params_dir) == Quarter.parse("2023/24 Q2")
+    assert resolve_quarter("latest", params_dir) == Quarter.parse("2023/24 Q2")
+    assert resolve_quarter("2022/23 Q4", params_dir) == Quarter.parse("2022/23 Q4")
+
+
+@pytest.mark.parametrize(
+    "today, expected",
+    [
+        (date(2024, 3, 31), "2023/24 Q3"),
+        (date(2024, 4, 1), "2023/24 Q4"),
+        (date(2024, 6, 30), "2023/24 Q4"),
+        (date(2024, 7, 1), "2024/25 Q1"),
+    ],
+)
+def test_current_is_the_last_quarter_ended(params_dir, today, expected):
+    assert resolve_quarter("current", params_dir, today=today) == Quarter.parse(expected)
+
+
+def test_a_params_file_not_named_for_a_quarter_is_an_error(params_dir):
+    (params_dir / "notes.yml").write_text("council: x\n")
+    with pytest.raises(ParamsError, match="notes.yml: the file name is not a quarter"):
+        resolve_quarter(None, params_dir)
+
+
+def test_new_quarter_writes_the_next_file_from_the_previous_one(params_dir):
+    path = new_quarter("2023/24 Q3", params_dir)
+    assert path == params_dir / "2023-24-q3.yml"
+    text = path.read_text()
+    assert "quarter: 2023/24 Q3" in text
+    assert "TODO" in text.split("meeting_date")[1].splitlines()[0]  # carried: please update
+    params = load_params("2023/24 Q3", params_dir)
+    assert params.meeting_date == "2024-01-04"
+    assert params.author == "Chief Executive"
+
+
+def test_new_quarter_keeps_awkward_text_intact(params_dir):
+    awkward = 'Leader: Cllr O\'Neil # and "Chief"'
+    (params_dir / "2023-24-q2.yml").write_text(
+        Q2.replace("author: Chief Executive", f"author: '{awkward.replace(chr(39), 2 * chr(39))}'")
+    )
+    new_quarter("2023/24 Q3", params_dir)
+    assert load_params("2023/24 Q3", params_dir).author == awkward
+
+
+def test_new_quarter_never_overwrites(params_dir):
+    before = (params_dir / "2023-24-q2.yml").read_bytes()
+    with pytest.raises(ParamsError, match="already exists and is never overwritten"):
+        new_quarter("2023/24 Q2", params_dir)
+    assert (params_dir / "2023-24-q2.yml").read_bytes() == before
+
+
+def test_new_quarter_needs_an_earlier_file(params_dir):
+    with pytest.raises(ParamsError, match="no params file for a quarter before"):
+        new_quarter("2022/23 Q1", params_dir)
+
+
+def test_new_quarter_in_a_copy_of_the_repository_params(tmp_path):
+    folder = tmp_path / "params"
+    shutil.copytree(REPO_PARAMS, folder)
+    new_quarter("2023/24 Q3", folder)
+    assert resolve_quarter(None, folder) == Quarter.parse("2023/24 Q3")
