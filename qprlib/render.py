@@ -280,7 +280,7 @@ def render_report(
     assets = assets or _Assets.create(out)
     markdown = notebook_markdown(report.nb)
     meta = _metadata_args(report, council, formats)
-    common = ["--standalone", f"--lua-filter={TEMPLATES / 'qpr.lua'}", *meta]
+    common = ["--standalone", "--wrap=none", f"--lua-filter={TEMPLATES / 'qpr.lua'}", *meta]
     if _count_sections(markdown) >= TOC_MIN_SECTIONS:
         common += ["--toc", "--toc-depth=2"]
     files: dict[str, Path] = {}
@@ -798,7 +798,7 @@ def _quarter_section(folder: Path, quarter: Quarter) -> str:
         links = [
             _link(
                 f"{folder.name}/{name}{SUFFIX[fmt]}",
-                f"{label}, {short} ({FORMAT_WORDS[fmt]}{_size(folder / (name + SUFFIX[fmt]))})",
+                f"{label}, {short} ({FORMAT_WORDS[fmt]}{_download_size(folder, name, fmt)})",
             )
             for fmt in FORMATS
             if (folder / f"{name}{SUFFIX[fmt]}").is_file()
@@ -830,6 +830,11 @@ def _item(heading: str, links: list[str]) -> str:
 
 def _link(href: str, text: str) -> str:
     return f'<a href="{html.escape(quote(href))}">{html.escape(text)}</a>'
+
+
+def _download_size(folder: Path, name: str, fmt: str) -> str:
+    """', 245 KB' for files people download; nothing for the web page itself."""
+    return "" if fmt == "html" else _size(folder / f"{name}{SUFFIX[fmt]}")
 
 
 def _size(path: Path) -> str:

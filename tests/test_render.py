@@ -1,0 +1,690 @@
+"""Rendering and publishing, checked as a member would see the output.
+
+The fixture `tests/fixtures/executed/2023-24-q2/cover.ipynb` is an executed notebook in the
+documented shape (raw YAML front matter, text/markdown outputs: pipe tables with captions
+and RAG spans, a chart as a data-URI image with alt text) with hostile commentary in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from qprlib import render
+
+pytestmark = pytest.mark.xdist_group("render")
+
+FIXTURES = Path(__file__).parent / "fixtures" / "executed"
+QUARTER = "2023-24-q2"
+TITLE = "Quarterly Performance Report, Quarter 2, 2023/24"
+KPI_NAMES = [
+    "CS01 Percentage of complaints responded to within timescale",
+    "GL01 Percentage of Freedom of Information Act (FoI) requests completed within 20 working days",
+    "ASC1 Percentage of new Care Needs Assessments delivered within 28 days",
+    "CYPE3 Percentage of case holding posts filled by permanent qualified social workers",
+]
+HOSTILE = "<script>alert(1)</script>"
+COUNCIL = "Kent County Council"
+
+
+def make_quarter(root: Path, slug: str = QUARTER, reports=("cover",), kpis: bool = True) -> Path:
+    """A build/<slug>/ folder holding the fixture notebook under each report name."""
+    folder = root / "build" / slug
+    folder.mkdir(parents=True)
+    for name in reports:
+        nb = nbformat.read(FIXTURES / QUARTER / "cover.ipynb", as_version=4)
+        if name.startswith("directorate-"):
+            nb.metadata.papermill.parameters["directorate"] = "Adult Social Care & Health"
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    if kpis:
+        (folder / "kpis.csv").write_text("id,name,rag\nCS01,Complaints,Red\n", encoding="utf-8")
+    return folder
+
+
+def fail_notebook(path: Path) -> None:
+    """Make the notebook look like papermill's record of a failed run (error cell first)."""
+    nb = nbformat.read(path, as_version=4)
+    banner = nbformat.v4.new_markdown_cell(
+        '<span style="color:red">An Exception was encountered at "In [3]".</span>',
+        metadata={"tags": ["papermill-error-cell-tag"]},
+    )
+    nb.cells.insert(0, banner)
+    nb.metadata.papermill.exception = True
+    nbformat.write(nb, path)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def leftovers(site: Path) -> list[str]:
+    return sorted(p.name for p in site.parent.iterdir() if p.name.startswith(f".{site.name}."))
+
+
+def pdf_text(path: Path) -> str:
+    if shutil.which("pdftotext"):
+        result = subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        )
+        return result.stdout
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def words(text: str) -> str:
+    """Whitespace collapsed: table cells wrap over several lines in a PDF."""
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The fixture rendered once with the built-in engine: HTML, PDF and Word."""
+    root = tmp_path_factory.mktemp("render")
+    quarter = make_quarter(root, reports=("cover", "directorate-adult-social-care"))
+    site = root / "_site"
+    failures = render.render_quarter(
+        quarter,
+        site,
+        ["cover", "directorate-adult-social-care"],
+        ("html", "pdf", "docx"),
+        engine="builtin",
+        council=COUNCIL,
+    )
+    assert failures == []
+    return site
+
+
+@pytest.fixture(scope="module")
+def page(site) -> BeautifulSoup:
+    return BeautifulSoup((site / QUARTER / "cover.html").read_text(encoding="utf-8"), "html.parser")
+
+
+# ---------------------------------------------------------------- HTML
+
+
+@pytest.mark.slow
+def test_html_has_one_h1_the_title_and_headings_in_order(page):
+    assert [h.get_text(strip=True) for h in page.find_all("h1")] == [TITLE]
+    levels = [int(h.name[1]) for h in page.find_all(re.compile(r"^h[1-6]$"))]
+    assert levels[0] == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+
+
+@pytest.mark.slow
+def test_html_declares_british_english_and_a_title(page):
+    assert page.html["lang"] == "en-GB"
+    assert TITLE in page.title.get_text() and COUNCIL in page.title.get_text()
+
+
+@pytest.mark.slow
+def test_html_header_names_the_council_and_links_back_to_the_index(page):
+    header = page.find("header", class_="site-header")
+    assert COUNCIL in header.get_text()
+    link = header.find("a")
+    assert link["href"] == "../index.html" and "reports" in link.get_text()
+    downloads = {a["href"] for a in page.select(".downloads a")}
+    assert downloads == {"cover.pdf", "cover.docx"}
+
+
+@pytest.mark.slow
+def test_every_image_has_alt_text_and_charts_show_it_as_a_caption(page):
+    images = page.find_all("img")
+    assert images, "the fixture has charts"
+    assert all(img.get("alt", "").strip() for img in images)
+    chart = page.find("figure")
+    alt = chart.find("img")["alt"]
+    assert alt.startswith("Line chart of CS01")
+    assert " ".join(chart.find("figcaption").get_text().split()) == alt
+    # an output with only image/png still gets alt text, saying none was given
+    assert any(img["alt"] == "Chart without a text description" for img in images)
+
+
+@pytest.mark.slow
+def test_tables_have_header_cells_a_caption_and_a_labelled_scroll_region(page):
+    tables = page.find_all("table")
+    assert len(tables) == 3
+    for table in tables:
+        assert table.find("caption").get_text(strip=True)
+        assert table.find("thead").find_all("th")
+        wrapper = table.parent
+        assert "table-wrap" in wrapper["class"]
+        assert wrapper["role"] == "region" and wrapper["tabindex"] == "0"
+        assert wrapper["aria-label"] == table.find("caption").get_text(strip=True)
+
+
+@pytest.mark.slow
+def test_rag_and_direction_are_words_with_colour_classes(page):
+    spans = {s.get_text(strip=True): s["class"] for s in page.select("span.rag")}
+    assert spans["Green"] == ["rag", "rag-green"]
+    assert spans["Amber"] == ["rag", "rag-amber"]
+    assert spans["Red"] == ["rag", "rag-red"]
+    directions = [" ".join(s.get_text().split()) for s in page.select("span.dot")]
+    assert "↓ Worsening" in directions and "↑ Improving" in directions
+    assert ".rag-red" in page.find("style").get_text()  # colours from qprlib.tables
+
+
+@pytest.mark.slow
+def test_every_kpi_name_and_value_is_in_the_html(page):
+    text = " ".join(page.get_text().split())
+    for name in KPI_NAMES:
+        assert name in text
+    assert "Of the 38 Key Performance Indicators" in text
+
+
+@pytest.mark.slow
+def test_html_is_self_contained(site):
+    for path in [site / "index.html", site / QUARTER / "cover.html"]:
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        assert soup.find_all("script") == []
+        assert soup.find_all("link", rel="stylesheet") == []
+        for tag in soup.find_all(True):
+            for attribute in ("src", "href", "srcset", "data", "poster", "action"):
+                value = tag.get(attribute)
+                if value:
+                    assert not re.match(r"^\s*(https?:)?//", value), (path.name, tag.name, value)
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", path.read_text(encoding="utf-8"))
+        assert "@import" not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_hostile_commentary_appears_as_text_and_never_as_markup(page):
+    text = " ".join(page.get_text().split())
+    assert HOSTILE in text  # escaped by qprlib.tables
+    assert "<script>alert(2)</script>" in text  # not escaped by the notebook: still text
+    assert '<img src="x" onerror="alert(3)">' in text.replace("“", '"').replace("”", '"')
+    assert page.find_all("script") == []
+    assert not [t for t in page.find_all(True) if any(a.startswith("on") for a in t.attrs)]
+    assert "#set page(width: 1cm), $x$ and @ref" in text
+
+
+@pytest.mark.slow
+def test_stderr_noise_is_left_out(page):
+    assert "FutureWarning" not in page.get_text()
+
+
+@pytest.mark.slow
+def test_footer_says_when_and_from_what_the_report_was_produced(page):
+    footer = " ".join(page.find("footer").get_text().split())
+    assert footer.startswith("Produced 2 January 2024 at 09:30 UTC")
+    assert "0123456789" in footer and "ffffffffffff" in footer
+
+
+# ---------------------------------------------------------------- PDF
+
+
+@pytest.mark.slow
+def test_pdf_has_real_text_with_the_tables_contents(site):
+    text = words(pdf_text(site / QUARTER / "cover.pdf"))
+    assert TITLE in text and COUNCIL in text
+    for name in KPI_NAMES:
+        assert name in text, name
+    for word in ("Green", "Amber", "Red", "Worsening", "Improving", "Stable or no clear trend"):
+        assert word in text
+    assert "RAG ratings of the 38 KPIs, Quarter 2, 2023/24" in text  # table caption
+    assert "Line chart of CS01" in text  # chart caption
+    squashed = "".join(text.split())  # a narrow cell may wrap "alert(1)</" + "script>"
+    assert HOSTILE in squashed and "#setpage(width:1cm),$x$and@ref" in squashed
+    assert "Page 1 of" in text
+
+
+@pytest.mark.slow
+def test_pdf_is_tagged_a4_with_title_and_language(site):
+    from pypdf import PdfReader
+
+    reader = PdfReader(site / QUARTER / "cover.pdf")
+    catalog = reader.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in catalog
+    assert str(catalog["/Lang"]).startswith("en")
+    assert reader.metadata.title == TITLE
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+
+
+@pytest.mark.slow
+def test_pdf_figures_carry_alt_text(site):
+    from pypdf import PdfReader
+
+    reader = PdfReader(site / QUARTER / "cover.pdf")
+    alts = []
+
+    def walk(node, depth=0):
+        node = node.get_object()
+        if depth > 60 or not hasattr(node, "get"):
+            return
+        if node.get("/S") == "/Figure":
+            alts.append(str(node.get("/Alt", "")))
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            if hasattr(kid, "get_object"):
+                walk(kid, depth + 1)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    assert alts and all(alts), alts
+    assert any(alt.startswith("Line chart of CS01") for alt in alts)
+
+
+# ---------------------------------------------------------------- Word
+
+
+@pytest.mark.slow
+def test_docx_only_for_the_cover_and_holds_the_text(site):
+    assert not (site / QUARTER / "directorate-adult-social-care.docx").exists()
+    with zipfile.ZipFile(site / QUARTER / "cover.docx") as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+        core = docx.read("docProps/core.xml").decode("utf-8")
+    text = re.sub(r"<[^>]+>", "", document)
+    for name in KPI_NAMES:
+        assert name in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert 'descr="Line chart of CS01' in document  # alt text of the chart
+    assert TITLE in core and "en-GB" in core
+
+
+# ---------------------------------------------------------------- publishing
+
+
+@pytest.mark.slow
+def test_site_layout_kpis_and_manifest(site):
+    quarter = site / QUARTER
+    assert sorted(p.name for p in quarter.iterdir()) == [
+        "cover.docx",
+        "cover.html",
+        "cover.pdf",
+        "directorate-adult-social-care.html",
+        "directorate-adult-social-care.pdf",
+        "kpis.csv",
+        render.MANIFEST,
+    ]
+    assert (quarter / "kpis.csv").read_text(encoding="utf-8").startswith("id,name,rag")
+    manifest = json.loads((quarter / render.MANIFEST).read_text(encoding="utf-8"))
+    labels = {name: entry["label"] for name, entry in manifest["reports"].items()}
+    assert labels == {
+        "cover": "Cover report",
+        "directorate-adult-social-care": "Adult Social Care & Health directorate report",
+    }
+    assert leftovers(site) == []
+
+
+@pytest.mark.slow
+def test_index_links_every_report_with_text_that_says_where_it_goes(site):
+    soup = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert soup.html["lang"] == "en-GB"
+    assert len(soup.find_all("h1")) == 1
+    assert COUNCIL in soup.find("header").get_text()
+    links = {
+        " ".join(a.get_text().split()): a["href"] for a in soup.find_all("a") if a["href"][0] != "#"
+    }
+    assert links["Cover report, Quarter 2 2023/24 (HTML)"] == f"{QUARTER}/cover.html"
+    pdf = [t for t in links if t.startswith("Cover report, Quarter 2 2023/24 (PDF, ")]
+    assert len(pdf) == 1 and pdf[0].endswith(" KB)")
+    assert any(t.startswith("Cover report, Quarter 2 2023/24 (Word document") for t in links)
+    assert any(
+        t.startswith("Adult Social Care & Health directorate report, Quarter 2 2023/24 (HTML")
+        for t in links
+    )
+    open_data = [t for t in links if t.startswith("Open data")]
+    assert open_data and links[open_data[0]] == f"{QUARTER}/kpis.csv"
+    for href in links.values():
+        assert (site / href).is_file(), href
+
+
+@pytest.mark.slow
+def test_index_lists_every_quarter_newest_first_and_keeps_other_quarters(tmp_path):
+    site = tmp_path / "_site"
+    q1 = make_quarter(tmp_path, "2023-24-q1")
+    q2 = make_quarter(tmp_path, "2023-24-q2")
+    q4 = make_quarter(tmp_path, "2022-23-q4")
+    for folder in (q1, q4, q2):
+        assert render.render_quarter(folder, site, ["cover"], ("html",), "builtin") == []
+    soup = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    headings = [h.get_text() for h in soup.find_all("h2")]
+    assert headings == ["Quarter 2, 2023/24", "Quarter 1, 2023/24", "Quarter 4, 2022/23"]
+    for slug in ("2023-24-q1", "2023-24-q2", "2022-23-q4"):
+        assert (site / slug / "cover.html").is_file()
+    assert leftovers(site) == []
+
+
+@pytest.mark.slow
+def test_a_failed_run_is_not_rendered_and_its_previous_report_stays(tmp_path):
+    site = tmp_path / "_site"
+    quarter = make_quarter(tmp_path, reports=("cover", "qpr"))
+    assert render.render_quarter(quarter, site, ["cover", "qpr"], ("html", "pdf"), "builtin") == []
+    before = snapshot(site / QUARTER)
+    fail_notebook(quarter / "qpr.ipynb")
+    failures = render.render_quarter(quarter, site, ["cover", "qpr"], ("html", "pdf"), "builtin")
+    assert [name for name, _ in failures] == ["qpr"]
+    assert "failed when it ran" in failures[0][1]
+    after = snapshot(site / QUARTER)
+    assert after["qpr.html"] == before["qpr.html"] and after["qpr.pdf"] == before["qpr.pdf"]
+    assert leftovers(site) == []
+
+
+@pytest.mark.slow
+def test_a_render_failure_in_one_format_keeps_both_previous_files(tmp_path, monkeypatch):
+    site = tmp_path / "_site"
+    quarter = make_quarter(tmp_path, reports=("cover", "qpr"))
+    assert render.render_quarter(quarter, site, ["cover", "qpr"], ("html", "pdf"), "builtin") == []
+    before = snapshot(site / QUARTER)
+    inode = {name: (site / QUARTER / name).stat().st_ino for name in before}
+    real = render.compile_pdf
+
+    def broken(source, root, target, assets):
+        if target.stem == "qpr":
+            raise render.RenderError("Typst could not make the PDF: simulated")
+        return real(source, root, target, assets)
+
+    monkeypatch.setattr(render, "compile_pdf", broken)
+    failures = render.render_quarter(quarter, site, ["cover", "qpr"], ("html", "pdf"), "builtin")
+    assert failures == [("qpr", "Typst could not make the PDF: simulated")]
+    after = snapshot(site / QUARTER)
+    assert after["qpr.html"] == before["qpr.html"] and after["qpr.pdf"] == before["qpr.pdf"]
+    assert (site / QUARTER / "cover.html").stat().st_ino != inode["cover.html"]  # republished
+
+
+@pytest.mark.slow
+def test_an_error_while_publishing_leaves_the_previous_site_intact(tmp_path, monkeypatch):
+    site = tmp_path / "_site"
+    quarter = make_quarter(tmp_path)
+    assert render.render_quarter(quarter, site, ["cover"], ("html", "pdf"), "builtin") == []
+    before = snapshot(site)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(render, "write_index", crash)
+    with pytest.raises(OSError, match="simulated"):
+        render.render_quarter(quarter, site, ["cover"], ("html", "pdf"), "builtin")
+    assert snapshot(site) == before
+    assert leftovers(site) == []
+
+
+def test_nothing_is_published_when_every_report_fails(tmp_path):
+    site = tmp_path / "_site"
+    (site / "2023-24-q1").mkdir(parents=True)
+    (site / "2023-24-q1" / "cover.html").write_text("previous", encoding="utf-8")
+    before = snapshot(site)
+    quarter = make_quarter(tmp_path)
+    fail_notebook(quarter / "cover.ipynb")
+    failures = render.render_quarter(quarter, site, ["cover", "qpr"], ("html",), "builtin")
+    assert [name for name, _ in failures] == ["cover", "qpr"]
+    assert "no executed notebook" in failures[1][1]
+    assert snapshot(site) == before
+    assert leftovers(site) == []
+
+
+def test_report_names_cannot_escape_the_site(tmp_path):
+    site = tmp_path / "_site"
+    quarter = make_quarter(tmp_path)
+    failures = render.render_quarter(quarter, site, ["../../evil", "a/b"], ("html",), "builtin")
+    assert [name for name, _ in failures] == ["../../evil", "a/b"]
+    assert all("not a safe report name" in message for _, message in failures)
+    assert not site.exists()
+
+
+def test_leftovers_of_a_killed_build_are_removed(tmp_path):
+    site = tmp_path / "_site"
+    (site / "2023-24-q1").mkdir(parents=True)
+    dead = dead_pid()
+    for kind in ("new", "work"):
+        (tmp_path / f"._site.{kind}-{dead}-abcd1234" / "x").mkdir(parents=True)
+    live = tmp_path / f"._site.new-{os.getpid()}-feedbeef"  # a build still running: kept
+    live.mkdir()
+    render.recover_site(site)
+    assert leftovers(site) == [live.name]
+    assert (site / "2023-24-q1").is_dir()
+
+
+@pytest.mark.parametrize("with_new", [True, False])
+def test_a_build_killed_mid_swap_is_recovered(tmp_path, with_new):
+    site = tmp_path / "_site"
+    dead = dead_pid()
+    old = tmp_path / f"._site.old-{dead}-abcd1234"
+    (old / "2023-24-q1").mkdir(parents=True)
+    (old / "2023-24-q1" / "cover.html").write_text("old", encoding="utf-8")
+    if with_new:  # killed after the old site was renamed away, before the new one went in
+        new = tmp_path / f"._site.new-{dead}-abcd1234"
+        (new / "2023-24-q1").mkdir(parents=True)
+        (new / "2023-24-q1" / "cover.html").write_text("new", encoding="utf-8")
+    render.recover_site(site)
+    expected = "new" if with_new else "old"
+    assert (site / "2023-24-q1" / "cover.html").read_text(encoding="utf-8") == expected
+    assert leftovers(site) == []
+
+
+def dead_pid() -> int:
+    """A process id that is not running (a finished child's)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.slow
+def test_formats_asked_for_are_the_formats_published(tmp_path):
+    site = tmp_path / "_site"
+    quarter = make_quarter(tmp_path, reports=("cover", "qpr"))
+    formats = ("html", "pdf", "docx")
+    assert render.render_quarter(quarter, site, ["cover", "qpr"], formats, "builtin") == []
+    assert (site / QUARTER / "cover.docx").is_file()
+    assert not (site / QUARTER / "qpr.docx").exists()
+    assert render.render_quarter(quarter, site, ["cover"], ("html",), "builtin") == []
+    names = sorted(p.name for p in (site / QUARTER).iterdir())
+    # the cover's stale PDF and Word files go; qpr (not re-rendered) keeps its files
+    assert names == ["cover.html", "kpis.csv", "qpr.html", "qpr.pdf", render.MANIFEST]
+    page = (site / QUARTER / "cover.html").read_text(encoding="utf-8")
+    assert "cover.pdf" not in page  # no link to a PDF that was not made
+
+
+@pytest.mark.slow
+def test_hostile_front_matter_is_literal_text(tmp_path):
+    quarter = make_quarter(tmp_path, kpis=False)
+    nb = nbformat.read(quarter / "cover.ipynb", as_version=4)
+    nb.cells[0].source = textwrap.dedent(
+        """\
+        ---
+        title: "Q2 <script>alert('t')</script> *not bold* #set $x$"
+        subtitle: "yes"
+        lang: "en-GB\\"><script>alert(1)</script>"
+        ---"""
+    )
+    nbformat.write(nb, quarter / "cover.ipynb")
+    site = tmp_path / "_site"
+    council = 'Council <b>"Bold"</b>'
+    failures = render.render_quarter(quarter, site, ["cover"], ("html", "pdf"), "builtin", council)
+    assert failures == []
+    soup = BeautifulSoup((site / QUARTER / "cover.html").read_text(encoding="utf-8"), "html.parser")
+    title = "Q2 <script>alert('t')</script> *not bold* #set $x$"
+    assert soup.find("h1").get_text() == title
+    assert soup.find("p", class_="subtitle").get_text() == "yes"
+    assert soup.html["lang"] == "en-GB"  # not a language tag: the default is used
+    assert soup.find_all("script") == [] and soup.find_all("b") == []
+    assert council in soup.find("header").get_text()
+    assert title in words(pdf_text(site / QUARTER / "cover.pdf"))
+
+
+def test_front_matter_must_come_first(tmp_path):
+    quarter = make_quarter(tmp_path)
+    nb = nbformat.read(quarter / "cover.ipynb", as_version=4)
+    nb.cells = nb.cells[1:]
+    nbformat.write(nb, quarter / "cover.ipynb")
+    with pytest.raises(render.RenderError, match="first cell is not the raw YAML"):
+        render.read_report(quarter, "cover")
+
+
+def test_unknown_formats_and_engines_are_refused(tmp_path, monkeypatch):
+    with pytest.raises(render.RenderError, match="unknown format"):
+        render.render_quarter(tmp_path / QUARTER, tmp_path / "_site", ["cover"], ("odt",))
+    with pytest.raises(render.RenderError, match="unknown engine"):
+        render.choose_engine("latex")
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    assert render.choose_engine("auto") == "builtin"
+    with pytest.raises(render.RenderError, match="quarto is not on PATH"):
+        render.choose_engine("quarto")
+    monkeypatch.setattr(render.shutil, "which", lambda name: "/opt/quarto/bin/quarto")
+    assert render.choose_engine("auto") == "quarto"
+    assert render.choose_engine("builtin") == "builtin"
+
+
+def test_report_labels():
+    assert render.report_label("cover") == "Cover report"
+    assert render.report_label("qpr") == "Quarterly Performance Report"
+    assert render.report_label("directorate-growth-environment") == (
+        "Growth Environment directorate report"
+    )
+    parameters = {"directorate": "Growth, Environment and Transport"}
+    assert render.report_label("directorate-growth-environment", parameters) == (
+        "Growth, Environment and Transport directorate report"
+    )
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2.2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_stylesheet_text_colours_meet_wcag_aa():
+    css = render.stylesheet()
+    palette = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", css))
+    for name in ("ink", "muted", "link", "link-visited"):
+        for background in ("paper", "stripe", "head"):
+            assert contrast(palette[name], palette[background]) >= 4.5, (name, background)
+    assert contrast("#ffffff", palette["band"]) >= 4.5  # header text on the band
+    assert contrast(palette["ink"], palette["focus"]) >= 4.5  # focused link
+    for rule in re.findall(r"\.rag-\w+ \{ color: (#\w{6}); background-color: (#\w{6}); \}", css):
+        assert contrast(*rule) >= 4.5, rule
+    for colour in re.findall(r"\.dot-\w+ \{ color: (#\w{6}); \}", css):
+        for background in ("paper", "stripe"):
+            assert contrast(colour, palette[background]) >= 4.5
+
+
+# ---------------------------------------------------------------- Quarto engine
+
+
+def test_quarto_project_renders_executed_notebooks_without_executing_them():
+    config = yaml.safe_load((render.REPO / "_quarto.yml").read_text(encoding="utf-8"))
+    assert config["project"]["type"] == "website"
+    assert "build/*/*.ipynb" in config["project"]["render"]
+    assert not config["project"]["output-dir"].startswith("_site")  # a render empties it
+    assert config["execute"] == {"enabled": False, "echo": False, "warning": False}
+    assert config["lang"] == "en-GB"
+    assert config["format"]["html"]["embed-resources"] is True
+    typst = config["format"]["typst"]
+    assert typst["pdf-standard"] == "ua-1" and typst["papersize"] == "a4"
+    for path in [config["format"]["html"]["css"], *config["format"]["html"]["theme"][1:]]:
+        assert (render.REPO / path).is_file(), path
+
+
+FAKE_QUARTO = """\
+#!{python}
+# A stand-in for quarto: records its arguments and writes the files quarto would.
+import json, pathlib, sys
+args = sys.argv[1:]
+log = pathlib.Path({log!r})
+with log.open("a") as calls:
+    calls.write(json.dumps(args) + "\\n")
+target = pathlib.Path(args[1])
+out = pathlib.Path(args[args.index("--output-dir") + 1])
+if "--to" in args:
+    slug = target.parent.name
+    (out / slug).mkdir(parents=True, exist_ok=True)
+    (out / slug / (target.stem + ".docx")).write_bytes(b"PK fake docx")
+    sys.exit(0)
+import yaml
+config = yaml.safe_load((target / "_quarto.yml").read_text())
+pathlib.Path({config!r}).write_text(json.dumps(config))
+for nb in sorted(target.glob("*/*.ipynb")):
+    (out / nb.parent.name).mkdir(parents=True, exist_ok=True)
+    media = sorted(p.name for p in (nb.parent / "media").glob("*.png"))
+    html = "<html lang=en-GB><h1>" + nb.stem + "</h1>" + " ".join(media) + "</html>"
+    (out / nb.parent.name / (nb.stem + ".html")).write_text(html)
+    if "typst" in config["format"]:
+        (out / nb.parent.name / (nb.stem + ".pdf")).write_bytes(b"%PDF-1.7 fake")
+"""
+
+
+def test_quarto_engine_renders_a_scratch_project_and_publishes_its_pages(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log, config_copy = tmp_path / "quarto-calls.txt", tmp_path / "config.json"
+    fake = bin_dir / "quarto"
+    fake.write_text(
+        FAKE_QUARTO.format(python=sys.executable, log=str(log), config=str(config_copy))
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    quarter = make_quarter(tmp_path, reports=("cover", "qpr", "stale"))
+    fail_notebook(quarter / "stale.ipynb")
+    site = tmp_path / "_site"
+    failures = render.render_quarter(
+        quarter, site, ["cover", "qpr", "stale"], ("html", "pdf", "docx"), "auto", COUNCIL
+    )
+    assert [name for name, _ in failures] == ["stale"]
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert calls[0][0] == "render" and "--output-dir" in calls[0]
+    assert "--execute" not in calls[0]
+    assert calls[1][0] == "render" and calls[1][1].endswith(f"{QUARTER}/cover.ipynb")
+    assert calls[1][calls[1].index("--to") + 1] == "docx"
+    assert len(calls) == 2  # one render for all pages, one Word file for the cover
+    config = json.loads(config_copy.read_text())
+    assert config["project"]["render"] == ["index.qmd", f"{QUARTER}/*.ipynb"]
+    assert config["execute"]["enabled"] is False
+    assert config["website"]["title"] == COUNCIL
+    assert set(config["format"]) == {"html", "typst"}
+    assert config["format"]["html"]["css"] == "qpr.css"
+    names = sorted(p.name for p in (site / QUARTER).iterdir())
+    assert names == [
+        "cover.docx",
+        "cover.html",
+        "cover.pdf",
+        "kpis.csv",
+        "qpr.html",
+        "qpr.pdf",
+        render.MANIFEST,
+    ]
+    # charts were data: URIs in text/markdown; Quarto's copy gets image files (Typst needs them)
+    assert ".png" in (site / QUARTER / "cover.html").read_text()
+    assert (site / "index.html").is_file() and leftovers(site) == []
+
+
+@pytest.mark.quarto
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")
+def test_quarto_engine_gives_members_the_same_content(tmp_path):
+    quarter = make_quarter(tmp_path)
+    site = tmp_path / "_site"
+    formats = ("html", "pdf", "docx")
+    assert render.render_quarter(quarter, site, ["cover"], formats, "quarto", COUNCIL) == []
+    soup = BeautifulSoup((site / QUARTER / "cover.html").read_text(encoding="utf-8"), "html.parser")
+    text = " ".join(soup.get_text().split())
+    assert soup.html["lang"] == "en-GB"
+    for name in KPI_NAMES:
+        assert name in text
+    assert HOSTILE in text and not [s for s in soup.find_all("script") if "alert" in s.text]
+    assert all(img.get("alt") for img in soup.find_all("img"))
+    pdf = words(pdf_text(site / QUARTER / "cover.pdf"))
+    for name in KPI_NAMES:
+        assert name in pdf
+    assert "Red" in pdf and "Amber" in pdf and "Green" in pdf
