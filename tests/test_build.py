@@ -1,0 +1,366 @@
+"""qpr build: planning, isolation of failures, incremental rebuilds, and bad input stopping early.
+
+Each test builds a throwaway project (tests/fixtures/notebooks + a tiny data set + params) in
+tmp_path, so the real build/ and _site/ are never touched. The fixture directorate notebook
+raises for the directorate "Broken" and sleeps for "Slow"; the assessment is stubbed (it has
+its own tests) except in the last test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from qprlib import build as build_module
+from qprlib import cli, io
+from qprlib.build import Paths, build, fill_front_matter, plan_runs, slugify
+from qprlib.errors import ParamsError
+from qprlib.params import load_params
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+SLUG = "2023-24-q2"
+DEFAULTS = "council: Fixture Council\ncommittee: Cabinet\nexecution_timeout: 2\n"
+QUARTER = "quarter: 2023/24 Q2\nmeeting_date: 2024-01-04\nauthor: Chief Executive\n"
+
+
+def write_data(folder: Path, directorates: list[str], value: float = 82) -> Path:
+    """A valid data set with one quarterly KPI per directorate."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = "id,name,directorate,service_area,kind,polarity,unit,frequency,definition,owner\n"
+    ids = [f"K{i}" for i in range(len(directorates))]
+    (folder / "indicators.csv").write_text(
+        header
+        + "".join(
+            f'{i},Measure {i},"{d}",Area,kpi,higher,percent,quarterly,A measure,Someone\n'
+            for i, d in zip(ids, directorates, strict=True)
+        )
+    )
+    (folder / "targets.csv").write_text(
+        "id,year,target,floor,lower,upper\n" + "".join(f"{i},2023/24,80,70,,\n" for i in ids)
+    )
+    (folder / "values.csv").write_text(
+        "id,period_end,value\n"
+        + "".join(f"{i},2023-06-30,75\n{i},2023-09-30,{value}\n" for i in ids)
+    )
+    (folder / "commentary.csv").write_text("id,quarter,commentary,action,author\n")
+    (folder / "milestones.csv").write_text(
+        "directorate,objective,milestone,due,quarter,status,commentary\n"
+    )
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES, root / "notebooks")
+    (root / "params").mkdir()
+    (root / "params" / "defaults.yml").write_text(DEFAULTS)
+    (root / "params" / f"{SLUG}.yml").write_text(QUARTER)
+    write_data(root / "data", ["Fine", "Other"])
+    monkeypatch.setattr(
+        build_module,
+        "assess_quarter",
+        lambda data, params: pd.DataFrame({"id": list(data.indicators["id"]), "rag": "Green"}),
+    )
+    return root
+
+
+def run_build(project: Path, **options) -> int:
+    options = {"data_dir": project / "data", "jobs": 2, "render": False} | options
+    return build(root=project, **options)
+
+
+def out_dir(project: Path) -> Path:
+    return project / "build" / SLUG
+
+
+def cli_build(project: Path, monkeypatch, *args: str) -> int:
+    """`qpr build ...` run from the project folder, as a user would."""
+    monkeypatch.chdir(project)
+    return cli.main(["build", *args])
+
+
+def manifest(project: Path) -> dict:
+    return json.loads((out_dir(project) / "manifest.json").read_text())
+
+
+def stdout_of(nb_path: Path) -> str:
+    nb = nbformat.read(nb_path, as_version=4)
+    return "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+
+
+# --- planning (no kernel started)
+
+
+def test_each_run_gets_only_the_parameters_its_notebook_declares(project):
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(project / "data")
+    paths = Paths.at(project)
+    runs = {
+        run.report: run
+        for run in plan_runs(params, ["Fine", "Other"], True, data, paths, out_dir(project), "T")
+    }
+    assert list(runs) == ["cover", "qpr", "directorate-fine", "directorate-other"]
+    cover = runs["cover"].parameters
+    assert set(cover) == {
+        "quarter",
+        "council",
+        "committee",
+        "meeting_date",
+        "git_commit",
+        "run_time",
+    }
+    assert cover["council"] == "Fixture Council"
+    assert cover["meeting_date"] == "2024-01-04"
+    assert cover["run_time"] == "T"
+    assert cover["git_commit"] == "not a git checkout"
+    qpr = runs["qpr"].parameters
+    assert qpr["data_dir"] == str((project / "data").resolve())  # absolute: any cwd works
+    assert qpr["data_hash"] == data.data_hash
+    assert qpr["dot_window_quarters"] == 8
+    assert runs["directorate-other"].parameters == {
+        "quarter": "2023/24 Q2",
+        "directorate": "Other",
+        "spc_screen_outliers": True,
+    }
+    assert runs["directorate-other"].front_matter["title"] == (
+        "Other directorate dashboard, Quarter 2, 2023/24"
+    )
+    assert runs["cover"].front_matter["title"] == "Quarterly Performance Report, Quarter 2, 2023/24"
+    assert runs["qpr"].front_matter["subtitle"] == "Quarter 2, 2023/24 — Fixture Council"
+    assert runs["cover"].front_matter["lang"] == "en-GB"
+
+
+def test_provenance_and_run_time_do_not_make_a_run_stale(project):
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(project / "data")
+    plan = [plan_runs(params, [], True, data, Paths.at(project), out_dir(project), t) for t in "AB"]
+    assert [run.key for run in plan[0]] == [run.key for run in plan[1]]
+
+
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("Adults & Health", "adults-health"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("Children\\Young People/Education", "children-young-people-education"),
+        ("Économie", "economie"),
+    ],
+)
+def test_directorate_slugs_are_safe_file_names(name, slug):
+    assert slugify(name) == slug
+
+
+def test_directorates_that_would_share_a_file_name_are_refused(project):
+    write_data(project / "data", ["Adults & Health", "Adults Health"])
+    with pytest.raises(ParamsError, match="would share the report file directorate-adults-health"):
+        run_build(project)
+    assert not (project / "build").exists()
+
+
+def test_front_matter_is_filled_as_yaml_so_hostile_text_stays_text():
+    nb = nbformat.read(FIXTURES / "qpr.ipynb", as_version=4)
+    hostile = 'Q2: "quoted"\n---\nevil: true # <script>alert(1)</script>'
+    filled = fill_front_matter(nb, {"title": hostile, "lang": "en-GB"})
+    source = filled.cells[0].source
+    assert source.startswith("---\n") and source.endswith("\n---")
+    meta = yaml.safe_load(source.strip("-\n"))
+    assert meta["title"] == hostile
+    assert "evil" not in meta
+    assert meta["format"]["html"]["embed-resources"] is True  # template options kept
+    assert nb.cells[0].source.startswith("---\ntitle: Fixture report")  # template unchanged
+
+
+# --- bad input: exit 2, nothing run, nothing written
+
+
+def test_bad_data_stops_the_build_before_any_notebook_runs(project, monkeypatch, capsys):
+    (project / "data" / "values.csv").write_text("id,period_end,value\nK0,2023-09-30,12;4\n")
+    monkeypatch.setattr(build_module, "execute", pytest.fail)
+    assert cli_build(project, monkeypatch) == 2
+    message = capsys.readouterr().err
+    assert "values.csv, row" in message and "value" in message
+    assert not (project / "build").exists()
+
+
+def test_bad_data_leaves_an_earlier_build_untouched(project, monkeypatch):
+    earlier = out_dir(project) / "qpr.ipynb"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("an earlier good run")
+    (project / "data" / "targets.csv").unlink()
+    monkeypatch.setattr(build_module, "execute", pytest.fail)
+    assert cli_build(project, monkeypatch) == 2
+    assert [p.name for p in out_dir(project).iterdir()] == ["qpr.ipynb"]
+    assert earlier.read_text() == "an earlier good run"
+
+
+def test_unknown_directorate_is_exit_2_naming_the_valid_ones(project, monkeypatch, capsys):
+    assert cli_build(project, monkeypatch, "--directorate", "Adults") == 2
+    message = capsys.readouterr().err
+    assert "--directorate: 'Adults' is not a directorate" in message
+    assert "expected one of: Fine, Other" in message
+    assert not (project / "build").exists()
+
+
+def test_unknown_directorate_in_params_names_the_key(project):
+    (project / "params" / f"{SLUG}.yml").write_text(QUARTER + "directorates: [Fine, Adults]\n")
+    with pytest.raises(ParamsError, match="key 'directorates': 'Adults' is not a directorate"):
+        run_build(project)
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        (
+            "dot_windw_quarters: 8",
+            "line 4, key 'dot_windw_quarters': unknown setting; did you mean",
+        ),
+        ("dot_alpha: lots", "line 4, key 'dot_alpha': 'lots' is not valid"),
+        ("committee: !!python/object/apply:os.getcwd []", "line 4, key 'committee': cannot be"),
+        ("committee: [Cabinet", "line 5: not valid YAML"),
+    ],
+)
+def test_params_problems_are_exit_2_with_file_line_and_key(
+    project, monkeypatch, capsys, line, expected
+):
+    (project / "params" / f"{SLUG}.yml").write_text(QUARTER + line + "\n")
+    monkeypatch.setattr(build_module, "load_data", pytest.fail)  # params are checked first
+    assert cli_build(project, monkeypatch) == 2
+    message = capsys.readouterr().err
+    assert f"{SLUG}.yml, {expected}" in message
+    assert "Traceback" not in message
+    assert not (project / "build").exists()
+
+
+def test_new_quarter_from_the_command_line_writes_once(project, monkeypatch, capsys):
+    monkeypatch.chdir(project)
+    assert cli.main(["new-quarter", "2023/24 Q3"]) == 0
+    assert (project / "params" / "2023-24-q3.yml").is_file()
+    assert cli.main(["new-quarter", "2023/24 Q3"]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+
+
+# --- execution (kernels start: slow)
+
+
+@pytest.mark.slow
+def test_build_then_skip_when_nothing_changed_then_rerun_when_data_changes(
+    project, monkeypatch, capsys
+):
+    import qprlib.render
+
+    calls = []
+
+    def fake_render(quarter_dir, site_dir, reports, formats, engine, council):
+        calls.append((quarter_dir, site_dir, reports, formats, engine, council))
+        (site_dir / quarter_dir.name).mkdir(parents=True, exist_ok=True)
+        return [("directorate-fine", "pandoc failed")] if len(calls) == 2 else []
+
+    monkeypatch.setattr(qprlib.render, "render_quarter", fake_render)
+    site = project / "_site"
+    options = {"render": True, "formats": ("html",), "engine": "builtin", "site_dir": site}
+    out = out_dir(project)
+
+    assert run_build(project, **options) == 0
+    reports = ["cover", "qpr", "directorate-fine", "directorate-other"]
+    for report in reports:
+        assert (out / f"{report}.ipynb").is_file()
+        assert (out / f"{report}.params.yml").is_file()
+        assert (out / f"{report}.stamp.json").is_file()
+    assert {"kpis.csv", "manifest.json", "build.log"} <= {p.name for p in out.iterdir()}
+    assert not (out / ".partial").exists()
+    assert "qpr 2023/24 Q2 window 8" in stdout_of(out / "qpr.ipynb")
+    assert "dashboard Other 2023/24 Q2" in stdout_of(out / "directorate-other.ipynb")
+    front = nbformat.read(out / "cover.ipynb", as_version=4).cells[0].source
+    assert "title: Quarterly Performance Report, Quarter 2, 2023/24" in front
+    assert calls == [(out, site, reports, ("html",), "builtin", "Fixture Council")]
+    assert {r["outcome"] for r in manifest(project)["reports"].values()} == {"built"}
+
+    built_at = {report: (out / f"{report}.ipynb").stat().st_mtime_ns for report in reports}
+    capsys.readouterr()
+    assert run_build(project, **options) == 0  # nothing changed
+    assert {r["outcome"] for r in manifest(project)["reports"].values()} == {"up to date"}
+    assert {r: (out / f"{r}.ipynb").stat().st_mtime_ns for r in reports} == built_at
+    assert len(calls) == 1  # the site is current too
+    assert "0 built, 4 up to date" in capsys.readouterr().out
+
+    write_data(project / "data", ["Fine", "Other"], value=65)  # the data changed
+    assert run_build(project, directorates=["Fine"], **options) == 1  # the render failed
+    assert (out / "directorate-fine.ipynb").stat().st_mtime_ns != built_at["directorate-fine"]
+    assert manifest(project)["reports"]["directorate-fine"]["outcome"] == "built"
+    stamp = json.loads((out / "directorate-fine.stamp.json").read_text())
+    assert stamp["inputs"]["data_hash"] == io.load(project / "data").data_hash
+    assert calls[1][2] == ["directorate-fine", "cover", "directorate-other", "qpr"]
+    assert "FAILED to render directorate-fine: pandoc failed" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_stock_papermill_cli_reproduces_a_run_from_its_params_file(project, tmp_path):
+    assert run_build(project, directorates=["Other"]) == 0
+    out = out_dir(project)
+    again = tmp_path / "again.ipynb"
+    papermill = [sys.executable, "-m", "papermill", "--no-progress-bar", "-k", "python3"]
+    done = subprocess.run(
+        [*papermill, str(project / "notebooks" / "directorate.ipynb"), str(again)]
+        + ["-f", str(out / "directorate-other.params.yml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert stdout_of(again) == stdout_of(out / "directorate-other.ipynb")
+    assert stdout_of(again) == "dashboard Other 2023/24 Q2 screen True\n"
+
+
+@pytest.mark.slow
+def test_a_failing_and_a_hanging_notebook_fail_alone(project, capsys):
+    write_data(project / "data", ["Fine", "Broken", "Slow"])
+    out = out_dir(project)
+    out.mkdir(parents=True)
+    previous_good = out / "directorate-broken.ipynb"
+    previous_good.write_text("the last good run")
+
+    assert run_build(project, directorates=["Broken", "Slow", "Fine"]) == 1
+
+    assert "dashboard Fine" in stdout_of(out / "directorate-fine.ipynb")
+    assert previous_good.read_text() == "the last good run"  # a failure never replaces it
+    for report in ("directorate-broken", "directorate-slow"):
+        failed = nbformat.read(out / f"{report}.failed.ipynb", as_version=4)
+        assert "papermill-error-cell-tag" in failed.cells[0].metadata["tags"]  # red banner
+        assert not (out / f"{report}.stamp.json").exists()
+    summary = capsys.readouterr().out
+    assert (
+        'FAILED directorate-broken at cell 4 (In [3]) "import time": '
+        "ValueError: no data for Broken" in summary
+    )
+    assert 'FAILED directorate-slow at cell 4 (In [3]) "import time": TimeoutError' in summary
+    assert "1 built, 2 failed" in summary
+    reports = manifest(project)["reports"]
+    assert reports["directorate-broken"]["error"] == "ValueError: no data for Broken"
+    assert reports["directorate-slow"]["outcome"] == "failed"
+    assert manifest(project)["exit_status"] == 1
+    assert "FAILED      directorate-broken" in (out / "build.log").read_text()
+    assert not (out / ".partial").exists()
+
+
+def test_kpis_csv_is_the_quarters_assessment(project, monkeypatch):
+    pytest.importorskip("qprlib.spc", reason="qprlib.spc (needed by assess) not written yet")
+    monkeypatch.undo()  # the real assessment
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(project / "data")
+    _, table = build_module.plan_assessment(params, data, out_dir(project), force=True)
+    assert list(table["id"]) == ["K0", "K1"]
+    assert list(table["rag"]) == ["Green", "Green"]  # 82 against a target of 80
