@@ -9,16 +9,14 @@ Every number comes from the assessment; data text is escaped with `tables.md_esc
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from qprlib import charts, io, tables
-from qprlib.assess import AssessSettings, assess, history, series_by_id
+from qprlib import charts, io, provenance, tables
+from qprlib.assess import IMPROVEMENT, AssessSettings, assess, history, series_by_id
 from qprlib.errors import ParamsError
 from qprlib.periods import Quarter
 from qprlib.rag import RED
@@ -27,7 +25,6 @@ from qprlib.summary import Summary, number_words, summarise
 from qprlib.tables import md_escape
 
 REPO = Path(__file__).resolve().parent.parent
-IMPROVEMENT = {"higher": "increase", "lower": "decrease"}  # polarity -> spc(improvement=...)
 GRID_FREQ = {"monthly": "ME", "quarterly": "QE"}  # assess.series_by_id's period grid
 REPORT_PARAMETERS = (
     "quarter", "data_dir", "directorate", "council", "committee", "meeting_date", "author",
@@ -118,12 +115,12 @@ def prepare(
         "author": author, **settings,
     }  # fmt: skip
     data = io.load(data_dir)
-    provenance = {
-        "git_commit": git_commit or _git_commit(),
+    recorded = {
+        "git_commit": git_commit or provenance.git_commit(REPO),
         "data_hash": data_hash or data.data_hash,
-        "run_time": run_time or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "run_time": run_time or provenance.utc_now(),
     }
-    return context(data, quarter, parameters=parameters, provenance=provenance)
+    return context(data, quarter, parameters=parameters, provenance=recorded)
 
 
 def context(
@@ -172,17 +169,6 @@ def _check_directorate(data: io.QprData, directorate: str) -> None:
             f"parameter 'directorate': {directorate!r} is not a directorate in indicators.csv; "
             f"expected one of {', '.join(known)}"
         )
-
-
-def _git_commit() -> str:
-    """The checkout's commit, marked when the working tree has uncommitted changes."""
-    try:
-        run = {"cwd": REPO, "capture_output": True, "text": True, "check": True, "timeout": 10}
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], **run).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qprlib", "notebooks"], **run)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return commit + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
 
 
 # ---------------------------------------------------------------- cover report (seed 001)
