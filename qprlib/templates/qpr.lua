@@ -133,7 +133,11 @@ function Table(tbl)
     label = "Table"
   end
   local attrs = { role = "region", tabindex = "0", ["aria-label"] = label }
-  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, attrs))
+  local classes = { "table-wrap" }
+  if #tbl.colspecs >= 5 then
+    table.insert(classes, "wide")
+  end
+  return pandoc.Div({ tbl }, pandoc.Attr("", classes, attrs))
 end
 
 -- Figures before images: the figure pass needs the image untouched to read its alt text.
