@@ -1,0 +1,199 @@
+"""The report notebooks: thin and clean as committed, and they run under papermill."""
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+DATA = ROOT / "data"
+REPORTS = ("cover", "qpr", "directorate")
+# docs/internals.md, "Notebooks <-> build": the only parameter names a notebook may declare.
+PARAMETER_NAMES = {
+    "quarter", "data_dir", "directorate", "council", "committee", "meeting_date", "author",
+    "dot_method", "dot_window_quarters", "dot_window_months", "dot_alpha", "amber_mode",
+    "amber_tolerance", "spc_screen_outliers", "git_commit", "data_hash", "run_time",
+    "assessment_path",
+}  # fmt: skip
+MAX_STATEMENTS = 2  # STYLE.md: an import and one qprlib call; anything more belongs in qprlib
+
+
+def read(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def parameters_cell(nb):
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    return tagged[0]
+
+
+def declared(nb) -> dict[str, object]:
+    """name -> default, from the parameters cell's annotated assignments."""
+    tree = ast.parse(parameters_cell(nb).source)
+    return {
+        node.target.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+    }
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_committed_notebook_has_no_outputs_and_kernel_python3(name):
+    nb = read(name)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for cell in code_cells(nb):
+        assert cell.outputs == [] and cell.execution_count is None, cell.source[:40]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_front_matter_comes_first(name):
+    first = read(name).cells[0]
+    assert first.cell_type == "raw"
+    match = re.fullmatch(r"---\n(.*)\n---\s*", first.source, flags=re.DOTALL)
+    assert match, "the first cell is YAML front matter between --- lines"
+    front = yaml.safe_load(match[1])
+    assert {"title", "subtitle", "date", "author", "lang"} <= set(front)
+    assert front["lang"] == "en-GB"
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_parameters_cell_is_typed_commented_and_known(name):
+    nb = read(name)
+    assert nb.cells[1] is parameters_cell(nb)
+    lines = [line for line in parameters_cell(nb).source.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        assert re.match(r"^\w+: (str|int|float|bool) = .+  # \S", line), line
+    names = declared(nb)
+    assert set(names) <= PARAMETER_NAMES
+    assert {"quarter", "data_dir", "git_commit", "data_hash", "run_time"} <= set(names)
+    assert names["quarter"] == "2023/24 Q2" and names["data_dir"] == "../data"
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_notebook_is_thin(name):
+    nb = read(name)
+    for cell in code_cells(nb):
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), cell.source
+            assert not isinstance(node, ast.For | ast.While | ast.ListComp), cell.source
+        assert len(tree.body) <= MAX_STATEMENTS or cell is parameters_cell(nb), cell.source
+    calls = [c.source for c in code_cells(nb)[2:]]
+    assert all(re.fullmatch(r"report\.\w+\(ctx\)", src) for src in calls), calls
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert re.fullmatch(r"## \S.*", cell.source), cell.source  # one h2 per output
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_every_call_is_a_report_function(name):
+    from qprlib import report
+
+    for cell in code_cells(read(name))[2:]:
+        assert callable(getattr(report, cell.source.split("(")[0].removeprefix("report.")))
+
+
+def test_directorate_default_is_a_real_directorate():
+    if not (DATA / "indicators.csv").exists():
+        pytest.skip("sample data not present")
+    from qprlib import io
+
+    directorates = set(io.load(DATA).indicators["directorate"])
+    assert declared(read("directorate"))["directorate"] in directorates
+
+
+# ---------------------------------------------------------------- executed by papermill
+
+
+def run(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
+    import papermill
+
+    out = tmp_path / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters, cwd=str(NOTEBOOKS),
+        kernel_name="python3", progress_bar=False,
+    )  # fmt: skip
+    return nbformat.read(out, as_version=4)
+
+
+def outputs(nb) -> list[dict]:
+    return [o for c in code_cells(nb) for o in c.outputs]
+
+
+def markdown_text(nb) -> str:
+    return "\n".join(o["data"]["text/markdown"] for o in outputs(nb) if "data" in o)
+
+
+def check_clean(nb) -> None:
+    for output in outputs(nb):
+        assert output["output_type"] != "error", output
+        assert output.get("name") != "stderr" or "Warning" not in output["text"], output["text"]
+        if "data" in output:
+            assert "text/html" not in output["data"], "HTML outputs make Quarto inject CDN scripts"
+            assert "text/markdown" in output["data"]
+
+
+needs_data = pytest.mark.skipif(
+    not (DATA / "indicators.csv").exists(), reason="sample data not present"
+)
+
+
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("quarter", ["2023/24 Q2", "2022/23 Q4"])
+def test_cover_runs_and_says_the_numbers(tmp_path, quarter):
+    from qprlib import io, report
+
+    nb = run("cover", tmp_path, quarter=quarter)
+    check_clean(nb)
+    text = markdown_text(nb)
+    expected = report.context(io.load(DATA), quarter).summary
+    assert expected.summary_paragraph() in text
+    assert expected.direction_sentence() in text
+    if quarter == "2023/24 Q2":  # seed 001
+        assert "15 are rated Green (one fewer than the previous Quarter)" in text
+        assert "15 are rated Amber (four more than the previous Quarter)" in text
+        assert "8 are rated Red (three fewer than the previous Quarter)" in text
+        assert "seven indicators show a positive trend (three more than the previous" in text
+        assert "1.2. The QPR includes 38 Key Performance Indicators (KPIs)" in text
+
+
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("quarter", ["2023/24 Q2", "2022/23 Q4"])
+def test_qpr_runs_with_every_kpi(tmp_path, quarter):
+    from qprlib import io, report
+
+    nb = run("qpr", tmp_path, quarter=quarter)
+    check_clean(nb)
+    text = markdown_text(nb)
+    ctx = report.context(io.load(DATA), quarter)
+    for name in ctx.kpis["name"]:
+        assert f"#### {report.md_escape(name)}" in text
+    assert text.count("![Line chart of ") == len(ctx.current)
+    assert "![Stacked bar chart of KPIs by RAG rating" in text
+
+
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("quarter", ["2023/24 Q2", "2022/23 Q4"])
+def test_directorate_runs_with_spc_and_milestones(tmp_path, quarter):
+    nb = run("directorate", tmp_path, quarter=quarter)
+    check_clean(nb)
+    text = markdown_text(nb)
+    assert "Dashboard includes results up to the end of" in text
+    assert "![Statistical process control chart of " in text
+    assert "{#tbl-dashboard}" in text
+    assert "### RAG (Red/Amber/Green) alerts" in text
