@@ -21,8 +21,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 if command -v npm >/dev/null 2>&1 && [ ! -f node_modules/axe-core/axe.min.js ]; then
-  echo "Installing axe-core from the npm registry..."
-  npm install --no-audit --no-fund --silent >/dev/null 2>&1 \
+  echo "Installing axe-core from the npm registry (the version pinned in package-lock.json)..."
+  npm_install=(npm install)
+  [ -f package-lock.json ] && npm_install=(npm ci)
+  "${npm_install[@]}" --no-audit --no-fund --silent >/dev/null 2>&1 \
     || echo "warning: npm could not install axe-core; accessibility tests will be skipped" >&2
 fi
 exit 0
