@@ -15,6 +15,7 @@ import textwrap
 from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -114,11 +115,9 @@ def _style_time_axis(ax, dates: pd.Series, unit: str) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
     ax.set_ylabel(_unit_label(unit))
     span_days = (dates.max() - dates.min()).days if len(dates) else 0
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda x, _p: f"{matplotlib.dates.num2date(x):%b %Y}")
-    )
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{mdates.num2date(x):%b %Y}"))
     months = (3, 6, 9, 12) if span_days < 550 else (3, 9) if span_days < 1100 else (3,)
-    ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=months))
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=months))
 
 
 def _legend(ax) -> None:
@@ -126,7 +125,7 @@ def _legend(ax) -> None:
 
 
 def _rag_position(rag: str | None, polarity: str, value: str, target: str, floor: str) -> str:
-    below, above = ("below", "above") if polarity != "lower" else ("above", "below")
+    below = "above" if polarity == "lower" else "below"  # the worse side of a line
     if rag == "Red":
         return f"{below} the floor standard of {floor} (Red); target {target}"
     if rag == "Amber":
