@@ -188,6 +188,7 @@ def build(
         interactive = sys.stdout.isatty()
     with build_lock(paths.build), BuildLog(out / "build.log", interactive) as log:
         log.line(f"Building {params.quarter} ({len(runs)} reports) from {data.source}")
+        shutil.rmtree(out / PARTIAL_DIR, ignore_errors=True)  # left by a killed build
         outcome.kpis = write_assessment(assessment, kpis_key, out, log)
         stale = [run for run in runs if force or not up_to_date(run)]
         outcome.results = [skipped(run, log) for run in runs if run not in stale]
@@ -483,9 +484,6 @@ def execute(runs: list[Run], jobs: int, log: BuildLog) -> list[RunResult]:
     """Run each notebook in a worker process, `jobs` at a time; stamp each success."""
     if not runs:
         return []
-    for run in runs:
-        write_params_file(run)
-    shutil.rmtree(runs[0].output.parent / PARTIAL_DIR, ignore_errors=True)  # a killed build's
     context = multiprocessing.get_context("spawn")  # no kernel state shared by fork
     events = context.Queue()
     results = []
@@ -511,6 +509,7 @@ def execute(runs: list[Run], jobs: int, log: BuildLog) -> list[RunResult]:
         finally:
             _drain(events, log)
             log.stop_progress()
+    shutil.rmtree(runs[0].output.parent / PARTIAL_DIR, ignore_errors=True)
     return results
 
 
@@ -557,14 +556,15 @@ def execute_run(run: Run) -> RunResult:
         error = _execute_with_retry(run, partial)
         if error is None:
             _publish(partial, run, run.output)
+            write_params_file(
+                run
+            )  # beside the notebook it made (a failed run's are in its metadata)
             run.sibling(".failed.ipynb").unlink(missing_ok=True)
             result = RunResult(run.report, BUILT, time.monotonic() - clock)
         else:
             cell, message = _describe_failure(run, partial, error)
             result = RunResult(run.report, FAILED, time.monotonic() - clock, cell, message)
         partial.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            partial.parent.rmdir()  # only when no other run is using it
         return replace(result, log=captured.lines())
 
 

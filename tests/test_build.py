@@ -296,6 +296,14 @@ def test_build_then_skip_when_nothing_changed_then_rerun_when_data_changes(
     assert {r: (out / f"{r}.ipynb").stat().st_mtime_ns for r in reports} == built_at
     assert len(calls) == 1  # the site is current too
     assert "0 built, 4 up to date" in capsys.readouterr().out
+    no_change = (
+        "import sys; from pathlib import Path; from qprlib.build import build; "
+        f"status = build(root=Path({str(project)!r}), data_dir=Path({str(project / 'data')!r}), "
+        "render=False); "
+        "print(status, sorted({'papermill', 'nbformat', 'nbclient'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", no_change], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr  # no kernel, no heavy imports
 
     write_data(project / "data", ["Fine", "Other"], value=65)  # the data changed
     assert run_build(project, directorates=["Fine"], **options) == 1  # the render failed
@@ -332,14 +340,21 @@ def test_a_failing_and_a_hanging_notebook_fail_alone(project, capsys):
     out.mkdir(parents=True)
     previous_good = out / "directorate-broken.ipynb"
     previous_good.write_text("the last good run")
+    previous_params = out / "directorate-broken.params.yml"
+    previous_params.write_text("directorate: Broken  # the last good run's")
 
     assert run_build(project, directorates=["Broken", "Slow", "Fine"]) == 1
 
     assert "dashboard Fine" in stdout_of(out / "directorate-fine.ipynb")
     assert previous_good.read_text() == "the last good run"  # a failure never replaces it
+    assert previous_params.read_text() == "directorate: Broken  # the last good run's"
     for report in ("directorate-broken", "directorate-slow"):
         failed = nbformat.read(out / f"{report}.failed.ipynb", as_version=4)
         assert "papermill-error-cell-tag" in failed.cells[0].metadata["tags"]  # red banner
+        assert failed.metadata.papermill.parameters["directorate"] in report.title()
+        assert failed.metadata.papermill.input_path == str(
+            project / "notebooks" / "directorate.ipynb"
+        )
         assert not (out / f"{report}.stamp.json").exists()
     summary = capsys.readouterr().out
     assert (
