@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -52,7 +52,7 @@ FORMATS = ("html", "pdf", "docx")
 SUFFIX = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}
 FORMAT_WORDS = {"html": "HTML", "pdf": "PDF", "docx": "Word document"}
 DOCX_REPORTS = ("cover",)  # committee systems take the Cabinet cover report as Word
-DEFAULT_COUNCIL = "Sample Council"
+DEFAULT_COUNCIL = "Wealdshire County Council"  # the sample council (params/defaults.yml)
 MANIFEST = "reports.json"  # per quarter: each report's label and title, for the index
 KPIS = "kpis.csv"
 # Markdown from notebooks: raw HTML/TeX/attributes and YAML blocks are switched off, so text
@@ -451,7 +451,7 @@ def _metadata_args(report: Report, council: str, formats: Sequence[str]) -> list
     meta = {
         "title": report.title,
         "subtitle": _text(front.get("subtitle")),
-        "date": _text(front.get("date")),
+        "date": _long_date(front.get("date")),
         "lang": _lang(front.get("lang")),
         "council": _text(council) or DEFAULT_COUNCIL,
         "provenance": provenance(report),
@@ -497,6 +497,16 @@ def _when(stamp: str) -> str:
     return f"{moment.day} {moment:%B %Y} at {moment:%H:%M}" + (
         " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
     )
+
+
+def _long_date(value: object) -> str:
+    """An ISO date as members write it (`2024-01-04` -> `4 January 2024`); other text as is."""
+    text = _text(value)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{day.day} {day:%B %Y}"
 
 
 def _lang(value: object) -> str:
