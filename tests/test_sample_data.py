@@ -1,0 +1,331 @@
+"""The sample council (data/*.csv) reproduces seed 001 and carries the awkward cases.
+
+Expected figures come from seed 001 (Kent CC Cabinet, 4 January 2024: Quarter 2, 2023/24)
+and its changes on the previous quarter, not from a run of the generator. The quarter is
+assessed here with qprlib.rag and qprlib.trend directly, by the rules in data/README.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qprlib import io
+from qprlib.rag import rag
+from qprlib.trend import direction
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+DATA_FILES = ("indicators.csv", "targets.csv", "values.csv", "commentary.csv", "milestones.csv")
+COLUMNS = {  # DESIGN.md "Data model"
+    "indicators.csv": [
+        "id", "name", "directorate", "service_area", "kind", "polarity", "unit", "frequency",
+        "definition", "owner",
+    ],
+    "targets.csv": ["id", "year", "target", "floor", "lower", "upper"],
+    "values.csv": ["id", "period_end", "value"],
+    "commentary.csv": ["id", "quarter", "commentary", "action", "author"],
+    "milestones.csv": [
+        "directorate", "objective", "milestone", "due", "quarter", "status", "commentary",
+    ],
+}  # fmt: skip
+WINDOW = {"monthly": 24, "quarterly": 8}  # DESIGN.md defaults: 24 months, 8 quarters
+QUARTER_END = {"2022/23 Q4": "2023-03-31", "2023/24 Q1": "2023-06-30", "2023/24 Q2": "2023-09-30"}
+
+# Seed 001, paragraph 2.3: the Red KPIs by service area ("Fol" in the seed is FOI misread).
+SEED_001_REDS = {
+    "Customer Services": ["Percentage of complaints responded to within timescale"],
+    "Governance and Law": [
+        "Percentage of Freedom of Information Act (FOI) requests completed within 20 working days",
+        "Percentage of Data Protection Act (DPA) Subject Access requests completed within "
+        "statutory timescales",
+    ],
+    "Children, Young People and Education": [
+        "Percentage of Education, Health Care Plans (EHCPs) issued within 20 weeks",
+        "Percentage of annual EHCP reviews waiting over 12 months",
+        "Percentage of pupils (with EHCP's) being placed in independent or out of county special "
+        "schools",
+        "Percentage of case holding posts filled by permanent qualified social workers",
+    ],
+    "Adult Social Care": ["Percentage of new Care Needs Assessments delivered within 28 days"],
+}
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    """The committed CSV files, read as text (blank cells as ''), numbers converted."""
+    out = {
+        name: pd.read_csv(DATA_DIR / name, dtype=str, keep_default_na=False) for name in DATA_FILES
+    }
+    for column in ("target", "floor", "lower", "upper"):
+        out["targets.csv"][column] = pd.to_numeric(out["targets.csv"][column])
+    out["values.csv"]["value"] = pd.to_numeric(out["values.csv"]["value"])
+    out["values.csv"]["period_end"] = pd.to_datetime(out["values.csv"]["period_end"])
+    return out
+
+
+def periods(frequency: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """Every month end, or every quarter end (June, September, December, March)."""
+    months = pd.date_range(first, last, freq="ME")
+    return months[months.month % 3 == 0] if frequency == "quarterly" else months
+
+
+def assess(frames: dict[str, pd.DataFrame], quarter: str) -> pd.DataFrame:
+    """Reported indicators (a targets row for the quarter's year) with value, rag, direction."""
+    end = pd.Timestamp(QUARTER_END[quarter])
+    targets = frames["targets.csv"][frames["targets.csv"]["year"] == quarter[:7]]
+    table = frames["indicators.csv"].merge(targets, on="id")
+    values = frames["values.csv"]
+    latest, directions = [], []
+    for ind in table.itertuples():
+        mine = values[values["id"] == ind.id].set_index("period_end")["value"]
+        grid = periods(ind.frequency, mine.index.min(), end)
+        series = mine.reindex(grid)  # missing periods become NaN in place
+        in_quarter = series[series.index > end - pd.offsets.MonthEnd(3)].dropna()
+        latest.append(in_quarter.iloc[-1] if len(in_quarter) else np.nan)
+        directions.append(
+            direction(series.to_numpy(), ind.polarity, window=WINDOW[ind.frequency], alpha=0.05)
+        )
+    table = table.assign(value=latest, direction=directions)
+    ratings = [
+        rag(v, t, f, p) if kind == "kpi" else None
+        for v, t, f, p, kind in zip(
+            table["value"], table["target"], table["floor"], table["polarity"], table["kind"],
+            strict=True,
+        )
+    ]  # fmt: skip
+    return table.assign(rag=ratings)
+
+
+@pytest.fixture(scope="module")
+def assessed(frames) -> dict[str, pd.DataFrame]:
+    return {quarter: assess(frames, quarter) for quarter in QUARTER_END}
+
+
+def kpis(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["kind"] == "kpi"]
+
+
+# --- seed 001 --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("quarter", ["2023/24 Q1", "2023/24 Q2"])
+def test_38_kpis_are_reported(assessed, quarter):
+    assert len(kpis(assessed[quarter])) == 38
+
+
+@pytest.mark.parametrize(
+    "quarter, green, amber, red",
+    [
+        ("2023/24 Q2", 15, 15, 8),  # seed 001, 2.2
+        ("2023/24 Q1", 16, 11, 11),  # "one fewer", "four more", "three fewer" than Q1
+    ],
+)
+def test_rag_counts_match_seed_001(assessed, quarter, green, amber, red):
+    counts = kpis(assessed[quarter])["rag"].value_counts().to_dict()
+    assert counts == {"Green": green, "Amber": amber, "Red": red}
+
+
+@pytest.mark.parametrize(
+    "quarter, improving, stable, worsening",
+    [
+        ("2023/24 Q2", 7, 19, 12),  # seed 001, 2.4
+        ("2023/24 Q1", 4, 24, 10),  # "three more", "five fewer", "two more" than Q1
+    ],
+)
+def test_direction_counts_match_seed_001(assessed, quarter, improving, stable, worsening):
+    counts = kpis(assessed[quarter])["direction"].value_counts(dropna=False).to_dict()
+    assert counts == {"improving": improving, "stable": stable, "worsening": worsening}
+
+
+def test_q2_red_kpis_are_seed_001s_by_service_area(assessed):
+    table = kpis(assessed["2023/24 Q2"])
+    reds = table[table["rag"] == "Red"]
+    by_area = {
+        area: list(group["name"]) for area, group in reds.groupby("service_area", sort=False)
+    }
+    assert by_area == SEED_001_REDS  # same areas, in seed 001's order, and the same names
+
+
+def test_red_list_is_written_correctly():
+    names = [name for area in SEED_001_REDS.values() for name in area]
+    assert not any("(Fol)" in name for name in names)
+
+
+@pytest.mark.parametrize("quarter", ["2023/24 Q1", "2023/24 Q2"])
+def test_every_red_kpi_has_commentary_and_a_management_action(assessed, frames, quarter):
+    table = kpis(assessed[quarter])
+    comments = frames["commentary.csv"]
+    mine = comments[comments["quarter"] == quarter].set_index("id")
+    for id_ in table.loc[table["rag"] == "Red", "id"]:
+        assert mine.loc[id_, "commentary"], id_
+        assert mine.loc[id_, "action"], id_
+
+
+def test_the_call_in_list_is_not_empty(assessed):
+    """PAT's rule: RAG worsened since the previous quarter, or Red and not improving."""
+    order = {"Red": 0, "Amber": 1, "Green": 2}
+    now = kpis(assessed["2023/24 Q2"]).set_index("id")
+    before = kpis(assessed["2023/24 Q1"]).set_index("id")["rag"]
+    worsened = [i for i in now.index if order[now.loc[i, "rag"]] < order[before[i]]]
+    red_not_improving = now[(now["rag"] == "Red") & (now["direction"] != "improving")]
+    improved = [i for i in now.index if order[now.loc[i, "rag"]] > order[before[i]]]
+    assert len(worsened) >= 2 and len(red_not_improving) >= 2 and len(improved) >= 2
+
+
+def test_q2_activity_indicators_are_above_below_and_within_range(assessed):
+    activity = assessed["2023/24 Q2"].query("kind == 'activity'")
+    alerts = np.where(
+        activity["value"] > activity["upper"],
+        "above",
+        np.where(activity["value"] < activity["lower"], "below", "within"),
+    )
+    assert set(alerts) == {"above", "below", "within"}
+
+
+def test_the_previous_financial_year_is_not_degenerate(assessed):
+    counts = kpis(assessed["2022/23 Q4"])["rag"].value_counts()
+    assert len(kpis(assessed["2022/23 Q4"])) == 38
+    assert all(counts.get(r, 0) >= 2 for r in ("Green", "Amber", "Red"))
+
+
+# --- the awkward cases -----------------------------------------------------------------------
+
+
+def test_one_monthly_kpi_misses_december_2022(frames):
+    cs01 = set(frames["values.csv"].query("id == 'CS01'")["period_end"])
+    assert pd.Timestamp("2022-12-31") not in cs01
+    assert {pd.Timestamp("2022-11-30"), pd.Timestamp("2023-01-31")} <= cs01
+    assert len(cs01) == 53  # April 2019 to September 2023 is 54 months
+
+
+def test_every_other_indicator_has_every_period(frames):
+    indicators = frames["indicators.csv"].set_index("id")
+    for id_, group in frames["values.csv"].groupby("id"):
+        if id_ == "CS01":
+            continue
+        dates = group["period_end"]
+        expected = periods(indicators.loc[id_, "frequency"], dates.min(), dates.max())
+        assert list(dates) == list(expected), id_
+
+
+def test_a_kpi_new_in_2023_24(frames, assessed):
+    values = frames["values.csv"].query("id == 'GL03'")
+    assert values["period_end"].min() == pd.Timestamp("2023-04-30")
+    assert len(values) == 6
+    assert set(frames["targets.csv"].query("id == 'GL03'")["year"]) == {"2023/24"}
+    assert "GL03" in set(assessed["2023/24 Q1"]["id"])
+    assert "GL03" not in set(assessed["2022/23 Q4"]["id"])
+
+
+def test_a_kpi_retired_at_the_end_of_2022_23(frames, assessed):
+    values = frames["values.csv"].query("id == 'HT05'")
+    assert values["period_end"].max() == pd.Timestamp("2023-03-31")
+    years = set(frames["targets.csv"].query("id == 'HT05'")["year"])
+    assert years == {"2019/20", "2020/21", "2021/22", "2022/23"}
+    assert "HT05" in set(assessed["2022/23 Q4"]["id"])
+    assert "HT05" not in set(assessed["2023/24 Q2"]["id"])
+
+
+def test_values_on_the_boundaries_are_rated_inclusively(assessed):
+    table = kpis(assessed["2023/24 Q2"]).set_index("id")
+    assert table.loc["PH02", "value"] == table.loc["PH02", "target"]
+    assert table.loc["PH02", "rag"] == "Green"
+    assert table.loc["CS03", "value"] == table.loc["CS03", "floor"]
+    assert table.loc["CS03", "rag"] == "Amber"
+
+
+# --- the files -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", DATA_FILES)
+def test_files_have_the_design_columns(frames, name):
+    assert list(frames[name].columns) == COLUMNS[name]
+
+
+def test_vocabularies(frames):
+    ind = frames["indicators.csv"]
+    assert set(ind["kind"]) == {"kpi", "activity"}
+    assert set(ind["polarity"]) == {"higher", "lower", "none"}
+    assert set(ind["unit"]) <= {"percent", "number", "days", "currency", "rate"}
+    assert set(ind["frequency"]) == {"monthly", "quarterly"}
+    assert set(ind.loc[ind["kind"] == "activity", "polarity"]) == {"none"}
+    assert set(frames["milestones.csv"]["status"]) == {
+        "on_track", "uncertain", "off_track", "complete",
+    }  # fmt: skip
+
+
+def test_directorates_and_service_areas(frames):
+    ind = frames["indicators.csv"]
+    assert list(ind["service_area"].drop_duplicates()) == [
+        "Customer Services", "Governance and Law", "Growth, Environment and Transport",
+        "Children, Young People and Education", "Adult Social Care", "Public Health",
+    ]  # fmt: skip
+    assert set(ind["directorate"]) == set(frames["milestones.csv"]["directorate"])
+    assert len(set(ind["directorate"])) == 5
+    assert (ind["kind"] == "activity").sum() == 12
+
+
+def test_targets_and_floors_for_every_kpi_year(frames):
+    ind = frames["indicators.csv"].set_index("id")
+    targets = frames["targets.csv"].join(ind[["kind", "polarity", "unit"]], on="id")
+    kpi = targets[targets["kind"] == "kpi"]
+    assert kpi[["target", "floor"]].notna().all().all()
+    assert kpi[["lower", "upper"]].isna().all().all()
+    higher, lower = kpi[kpi["polarity"] == "higher"], kpi[kpi["polarity"] == "lower"]
+    assert (higher["floor"] < higher["target"]).all()
+    assert (lower["floor"] > lower["target"]).all()
+    activity = targets[targets["kind"] == "activity"]
+    assert (activity["lower"] < activity["upper"]).all()
+    assert activity[["target", "floor"]].isna().all().all()
+    for id_ in ind.index[ind["kind"] == "kpi"].drop(["GL03", "HT05"]):
+        years = set(targets.loc[targets["id"] == id_, "year"])
+        assert years == {"2019/20", "2020/21", "2021/22", "2022/23", "2023/24"}, id_
+
+
+def test_some_kpis_are_retargeted_between_years(frames):
+    targets = frames["targets.csv"].dropna(subset=["target"])
+    changed = targets.groupby("id")["target"].nunique()
+    assert (changed > 1).sum() >= 10 and (changed == 1).sum() >= 3
+
+
+def test_percent_values_are_between_0_and_100(frames):
+    units = frames["indicators.csv"].set_index("id")["unit"]
+    values = frames["values.csv"]
+    percent = values[values["id"].map(units) == "percent"]["value"]
+    assert percent.between(0, 100).all()
+    assert (values["value"] >= 0).all()
+
+
+def test_commentary_has_real_world_text(frames):
+    text = frames["commentary.csv"]["commentary"]
+    assert text.map(lambda t: "'" in t and "&" in t and "%" in t).any()
+
+
+def test_milestones_cover_every_directorate_in_both_quarters(frames):
+    milestones = frames["milestones.csv"]
+    counts = milestones.groupby(["directorate", "quarter"]).size()
+    assert set(milestones["quarter"]) == {"2023/24 Q1", "2023/24 Q2"}
+    assert (counts >= 3).all() and len(counts) == 10
+
+
+def test_qprlib_io_loads_the_sample_data_without_problems():
+    assert len(io.load(DATA_DIR).indicators) == 51
+
+
+# --- the generator ---------------------------------------------------------------------------
+
+
+def test_the_generator_reproduces_the_committed_files_byte_for_byte(tmp_path):
+    script = DATA_DIR / "generate_sample.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    for name in DATA_FILES:
+        assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), name
