@@ -112,7 +112,8 @@ def render_quarter(
     `quarter_dir/kpis.csv` to `<slug>/kpis.csv`, regenerates `index.html`, then swaps the new
     site in. Returns the failures as (report, message); the others are still published.
     """
-    quarter_dir, site_dir = Path(quarter_dir), Path(site_dir)
+    # absolute: pandoc runs in the report's work folder for Word (images are found there)
+    quarter_dir, site_dir = Path(quarter_dir).absolute(), Path(site_dir).absolute()
     formats = _check_formats(formats)
     chosen = choose_engine(engine)
     slug = quarter_dir.name
@@ -284,15 +285,17 @@ def render_report(
     if _count_sections(markdown) >= TOC_MIN_SECTIONS:
         common += ["--toc", "--toc-depth=2"]
     files: dict[str, Path] = {}
+    # Images go to files first: pandoc is much slower on megabytes of base64 in Markdown,
+    # and Typst cannot read data: URIs. The HTML gets them back inline (one file to send).
+    media_markdown = extract_images(markdown, out / "media")
     if "html" in formats:
         target = out / f"{report.name}.html"
         args = [f"--template={TEMPLATES / 'report.html'}", f"--include-in-header={assets.style}"]
-        pypandoc.convert_text(
-            markdown, "html5", format=READER, outputfile=str(target), extra_args=common + args
+        page = pypandoc.convert_text(
+            media_markdown, "html5", format=READER, extra_args=common + args
         )
+        target.write_text(inline_images(page, out / "media"), encoding="utf-8")
         files["html"] = target
-    if "pdf" in formats or "docx" in formats:
-        media_markdown = extract_images(markdown, out / "media")
     if "pdf" in formats:
         lang, region = _typst_lang(report.front_matter.get("lang"))
         args = [
@@ -379,6 +382,23 @@ def extract_images(markdown: str, media: Path) -> str:
         return f"](media/{name})"
 
     return _DATA_IMAGE.sub(save, markdown)
+
+
+_MEDIA_SRC = re.compile(r'src="media/([0-9a-f]{40})\.(png|jpg|gif)"')
+_MIME = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif"}
+
+
+def inline_images(page: str, media: Path) -> str:
+    """Put the images `extract_images` wrote back into the HTML as data: URIs."""
+
+    def data_uri(match: re.Match) -> str:
+        path = media / f"{match[1]}.{match[2]}"
+        if not path.is_file():  # a hand-written media/ path in a notebook: nothing to show
+            return 'src="data:,"'
+        data = path.read_bytes()
+        return f'src="data:{_MIME[match[2]]};base64,{base64.b64encode(data).decode("ascii")}"'
+
+    return _MEDIA_SRC.sub(data_uri, page)
 
 
 def compile_pdf(source: str, root: Path, target: Path, assets: _Assets) -> Path:

@@ -199,6 +199,7 @@ def test_html_is_self_contained(site):
                 if value:
                     assert not re.match(r"^\s*(https?:)?//", value), (path.name, tag.name, value)
         assert not re.search(r"url\(\s*['\"]?(https?:)?//", path.read_text(encoding="utf-8"))
+        assert all(img["src"].startswith("data:image/") for img in soup.find_all("img"))
         assert "@import" not in path.read_text(encoding="utf-8")
 
 
@@ -413,6 +414,19 @@ def test_an_error_while_publishing_leaves_the_previous_site_intact(tmp_path, mon
         render.render_quarter(quarter, site, ["cover"], ("html", "pdf"), "builtin")
     assert snapshot(site) == before
     assert leftovers(site) == []
+
+
+@pytest.mark.slow
+def test_relative_paths_work_from_the_project_folder(tmp_path, monkeypatch):
+    make_quarter(tmp_path)
+    monkeypatch.chdir(tmp_path)  # as `qpr build` passes them: build/<slug>, _site
+    formats = ("html", "pdf", "docx")
+    assert render.render_quarter(Path("build", QUARTER), Path("_site"), ["cover"], formats) == []
+    assert sorted(p.name for p in Path("_site", QUARTER).glob("cover.*")) == [
+        "cover.docx",
+        "cover.html",
+        "cover.pdf",
+    ]
 
 
 def test_nothing_is_published_when_every_report_fails(tmp_path):

@@ -2,9 +2,9 @@
 --
 -- * The document title is the only level-1 heading: body headings start at level 2 and
 --   never skip a level (WCAG 1.3.1; PDF/UA wants the same).
--- * Images must be inside the report: a data: URI (HTML) or a file extracted next to the
---   source (Typst, DOCX). Anything else (http:, file paths outside) is replaced by its alt
---   text, so a report never fetches or references an outside resource.
+-- * Images must be inside the report: a file qprlib.render extracted into media/ (put back
+--   inline in HTML) or, in HTML, a data: URI. Anything else (http:, other paths) is replaced
+--   by its alt text, so a report never fetches or references an outside resource.
 -- * Every image has alt text; charts without one say so rather than being skipped silently.
 -- * HTML: each table sits in a labelled, keyboard-scrollable region (wide tables on phones).
 -- * Typst: pandoc's writer drops image alt text, so figures and images are written as raw
@@ -23,11 +23,11 @@ local function typst_string(text)
 end
 
 local function allowed_source(src)
-  if is_html() then
-    return src:match("^data:image/") ~= nil
+  -- Images extracted by qprlib.render into ./media/ (HTML gets them back as data: URIs).
+  if src:match("^media/%x+%.%a+$") then
+    return true
   end
-  -- Typst and DOCX read images extracted by qprlib.render into ./media/ next to the source.
-  return src:match("^media/[%w%-_]+%.%a+$") ~= nil
+  return is_html() and src:match("^data:image/") ~= nil
 end
 
 local function alt_text(img)
