@@ -1,9 +1,11 @@
 """What the report notebooks call: one `prepare` per notebook, then one call per output.
 
 Each call returns a display object whose Markdown is what both render engines use: `Markdown`
-(text, headings from `###` down, images as data URIs), `tables.Table` or `charts.Chart`. Never
-HTML output: Quarto injects CDN scripts into pages that have it. Notebook headings are `##`;
-sections that need several headings (one per service area or KPI) emit `###` and `####`.
+(text, pipe tables, headings from `###` down, images as data URIs) or `charts.Chart`. Never
+HTML output: Quarto injects CDN scripts into pages that have it, so tables are handed over as
+their Markdown only (`tables.Table` keeps its HTML form for interactive use). Notebook
+headings are `##`; sections with several headings (one per service area or KPI) emit `###`
+and `####`.
 Every number comes from the assessment; data text is escaped with `tables.md_escape`.
 """
 
@@ -48,6 +50,11 @@ def _block(*parts: object) -> Markdown:
     """Join paragraphs, lists, tables and charts into one Markdown block, blank-line separated."""
     texts = [p._repr_markdown_() if hasattr(p, "_repr_markdown_") else str(p) for p in parts]
     return Markdown("\n\n".join(t.strip("\n") for t in texts if t) + "\n")
+
+
+def _table(table: tables.Table) -> Markdown:
+    """A table as Markdown only: no text/html output in the executed notebook."""
+    return Markdown(table._repr_markdown_())
 
 
 @dataclass(frozen=True)
@@ -289,10 +296,10 @@ def rag_chart(ctx: Context) -> charts.Chart:
     return charts.rag_by_area_chart(ctx.kpis)
 
 
-def kpi_table(ctx: Context) -> tables.Table:
+def kpi_table(ctx: Context) -> Markdown:
     """Every KPI: latest value, target, floor, RAG now and last quarter, direction of travel."""
     caption = f"Every KPI, {_quarter_words(ctx)}: RAG rating, previous RAG and direction of travel"
-    return tables.kpi_table(ctx.kpis, caption)
+    return _table(tables.kpi_table(ctx.kpis, caption))
 
 
 def _window(ctx: Context, frequency: str) -> int:
@@ -353,12 +360,12 @@ def service_areas(ctx: Context) -> Markdown:
     return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
 
 
-def activity_table(ctx: Context) -> tables.Table | Markdown:
+def activity_table(ctx: Context) -> Markdown:
     """Activity indicators: latest value, expected range and alert."""
     if ctx.activity.empty:
         return Markdown("There are no activity indicators to report this Quarter.\n")
     caption = f"Activity indicators, {_quarter_words(ctx)}: latest result and expected range"
-    return tables.activity_table(ctx.activity, caption)
+    return _table(tables.activity_table(ctx.activity, caption))
 
 
 def activity_charts(ctx: Context) -> Markdown:
@@ -375,13 +382,13 @@ def activity_charts(ctx: Context) -> Markdown:
     return _block(*parts) if parts else Markdown("There are no activity indicators.\n")
 
 
-def call_in(ctx: Context) -> tables.Table | Markdown:
+def call_in(ctx: Context) -> Markdown:
     """PAT's exception list: KPIs whose RAG worsened, or Red and not improving, with reasons."""
     listed = ctx.kpis.loc[ctx.kpis["call_in"].astype(bool)]
     if listed.empty:
         return Markdown("No KPIs meet the call-in criteria this Quarter.\n")
     caption = f"KPIs called in, {_quarter_words(ctx)}: RAG worsened, or Red and not improving"
-    return tables.call_in_table(listed, caption)
+    return _table(tables.call_in_table(listed, caption))
 
 
 # ---------------------------------------------------------------- directorate dashboard
@@ -417,7 +424,7 @@ def _indicators(n: int) -> str:
     return f"{number_words(n) if n else 'no'} indicator{_s(n)}"
 
 
-def dashboard(ctx: Context) -> tables.Table | Markdown:
+def dashboard(ctx: Context) -> Markdown:
     """The directorate's KPIs: latest value, target, RAG, direction and SPC in words."""
     if ctx.kpis.empty:
         return Markdown("There are no KPIs to report this Quarter.\n")
@@ -425,7 +432,7 @@ def dashboard(ctx: Context) -> tables.Table | Markdown:
         f"{ctx.directorate or 'Council'} dashboard, {_quarter_words(ctx)}: RAG, direction of "
         "travel and statistical process control"
     )
-    return tables.dashboard_table(ctx.kpis, caption)
+    return _table(tables.dashboard_table(ctx.kpis, caption))
 
 
 def spc_points(ctx: Context, row: pd.Series) -> tuple[pd.DatetimeIndex, pd.DataFrame, object]:
@@ -483,7 +490,7 @@ def red_commentary(ctx: Context) -> Markdown:
     return _block(*parts)
 
 
-def milestones(ctx: Context) -> tables.Table | Markdown:
+def milestones(ctx: Context) -> Markdown:
     """Halton-style milestones for the directorate and quarter, status as symbol and word."""
     m = ctx.data.milestones
     m = m.loc[m["quarter"] == str(ctx.quarter)]
@@ -495,7 +502,7 @@ def milestones(ctx: Context) -> tables.Table | Markdown:
         f"Key objectives and milestones, {_quarter_words(ctx)}: ✔ Complete, ● On track, "
         "? Uncertain, ✖ Off track"
     )
-    return tables.milestones_table(m, caption)
+    return _table(tables.milestones_table(m, caption))
 
 
 def guidance_notes(ctx: Context) -> Markdown:

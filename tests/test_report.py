@@ -8,7 +8,6 @@ import pytest
 from qprlib import io, report
 from qprlib.errors import ParamsError
 from qprlib.io import QprData
-from qprlib.tables import Table
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MONTHS = pd.date_range("2021-04-30", "2023-09-30", freq="ME")
@@ -149,9 +148,8 @@ def test_cover_introduction_and_header(ctx):
 
 
 def test_kpi_table_has_every_kpi_with_previous_rag(ctx):
-    table = report.kpi_table(ctx)
-    assert isinstance(table, Table) and len(table) == 4
-    text = markdown(table)
+    text = markdown(report.kpi_table(ctx))
+    assert len(re.findall(r"^\| (Customer|Governance|Adult)", text, flags=re.MULTILINE)) == 4
     assert "| Customer Services | Complaints answered \\*in time\\* | 71.3% | 85% | 75% |" in text
     assert "[Red]{.rag .rag-red} | [Amber]{.rag .rag-amber}" in text
 
@@ -176,7 +174,7 @@ def test_activity_and_call_in(ctx):
 
 
 def test_directorate_sections_are_filtered(adults):
-    assert len(report.dashboard(adults)) == 1  # one KPI row
+    assert markdown(report.dashboard(adults)).count("| Assessments waiting |") == 1
     text = markdown(report.directorate_summary(adults))
     assert "for 1 Key Performance Indicator (KPI) and 1 activity indicator," in text
     assert (
@@ -235,7 +233,7 @@ def test_every_output_is_markdown_with_headings_from_level_three(ctx, adults):
     for call in calls:
         for c in (ctx, adults):
             output = call(c)
-            assert not hasattr(output, "_repr_html_") or isinstance(output, Table), call
+            assert not hasattr(output, "_repr_html_"), call  # no text/html outputs
             levels = headings(markdown(output))
             assert all(level >= 3 for level in levels), call
             assert all(b <= a + 1 for a, b in zip([2, *levels], levels, strict=False)), call
