@@ -241,7 +241,7 @@ def read_front_matter(nb: nbformat.NotebookNode, path: Path) -> dict:
 def render_builtin(
     reports: Sequence[Report], formats: Sequence[str], work: Path, council: str, slug: str
 ) -> tuple[list[Rendered], list[tuple[str, str]]]:
-    """Render each report with nbconvert + pandoc (+ typst); two at a time on 2+ cores."""
+    """Render each report with nbconvert + pandoc (+ typst), one report per core at a time."""
     assets = _Assets.create(work)
     workers = max(1, min(len(reports), _cores()))
 
@@ -252,8 +252,9 @@ def render_builtin(
             files = render_report(
                 report, report_formats(report.name, formats), out, council, assets
             )
-        except (RenderError, RuntimeError, OSError, ValueError) as error:
-            log.warning("render %s failed: %s", report.name, error)
+        except Exception as error:  # one report's failure must not stop the others
+            expected = isinstance(error, (RenderError, RuntimeError, OSError))
+            log.warning("render %s failed: %s", report.name, error, exc_info=not expected)
             return (report.name, _one_line(error))
         label = report_label(report.name, report.parameters)
         return Rendered(report.name, files, label, report.title)
@@ -627,7 +628,10 @@ def _with_image_files(nb: nbformat.NotebookNode, folder: Path) -> nbformat.Noteb
 
 def _write_quarto_project(project: Path, slug: str, formats: Sequence[str], council: str) -> None:
     """The repository's `_quarto.yml`, narrowed to this run and pointed at our stylesheet."""
-    config = yaml.safe_load((REPO / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    source = REPO / "_quarto.yml"
+    if not source.is_file():
+        raise RenderError(f"{source}: the Quarto project is missing; use --engine builtin")
+    config = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     config.setdefault("project", {})
     config["project"]["render"] = ["index.qmd", f"{slug}/*.ipynb"]
     config["project"].pop("output-dir", None)

@@ -281,6 +281,36 @@ def test_pdf_figures_carry_alt_text(site):
     assert any(alt.startswith("Line chart of CS01") for alt in alts)
 
 
+def test_a_pdf_refused_by_pdf_ua_is_still_written_tagged_with_a_warning(tmp_path, caplog):
+    import typst
+
+    calls = []
+
+    class Compiler:
+        def compile_with_warnings(self, input, output, pdf_standards=(), **options):
+            calls.append(list(pdf_standards))
+            if pdf_standards:
+                raise typst.TypstError("PDF/UA-1 error: missing alt text", "", [], [])
+            Path(output).write_bytes(b"%PDF-1.7")
+            return None, []
+
+    class Assets:
+        def compiler(self):
+            return Compiler()
+
+    target = tmp_path / "x.pdf"
+    assert render.compile_pdf("= Title", tmp_path, target, Assets()) == target
+    assert calls == [["ua-1"], []] and target.is_file()
+    assert "PDF/UA-1 refused" in caplog.text
+
+
+def test_other_typst_errors_fail_the_report(tmp_path):
+    source = '#set document(title: [T])\n#image("missing.png", alt: "x")'
+    assets = render._Assets.create(tmp_path)
+    with pytest.raises(render.RenderError, match="Typst could not make the PDF"):
+        render.compile_pdf(source, tmp_path, tmp_path / "x.pdf", assets)
+
+
 # ---------------------------------------------------------------- Word
 
 
