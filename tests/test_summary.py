@@ -221,3 +221,74 @@ def test_summary_is_frozen():
     summary = summarise(SEED_Q2, None)
     with pytest.raises(AttributeError):
         summary.kpi_count = 1
+
+
+# ------------------------------------------------------------ seed 001 on the sample council
+
+
+@pytest.fixture(scope="module")
+def seed_summary(sample_data):
+    from qprlib.assess import assess
+
+    return summarise(assess(sample_data, "2023/24 Q2"), assess(sample_data, "2023/24 Q1"))
+
+
+def test_sample_council_reproduces_seed_001_counts(seed_summary):
+    assert seed_summary.kpi_count == 38
+    assert seed_summary.rag_counts == {"Green": 15, "Amber": 15, "Red": 8}
+    assert seed_summary.rag_changes == {"Green": -1, "Amber": 4, "Red": -3}
+    assert seed_summary.direction_counts == {"improving": 7, "stable": 19, "worsening": 12}
+    assert seed_summary.direction_changes == {"improving": 3, "stable": -5, "worsening": 2}
+
+
+def test_sample_council_reproduces_seed_001_red_list(seed_summary):
+    # Seed 001 paragraph 2.3 (its "(Fol)" is a typo for FOI).
+    assert seed_summary.red_by_service_area == {
+        "Customer Services": ["Percentage of complaints responded to within timescale"],
+        "Governance and Law": [
+            "Percentage of Freedom of Information Act (FOI) requests completed within 20 "
+            "working days",
+            "Percentage of Data Protection Act (DPA) Subject Access requests completed within "
+            "statutory timescales",
+        ],
+        "Children, Young People and Education": [
+            "Percentage of Education, Health Care Plans (EHCPs) issued within 20 weeks",
+            "Percentage of annual EHCP reviews waiting over 12 months",
+            "Percentage of pupils (with EHCP's) being placed in independent or out of county "
+            "special schools",
+            "Percentage of case holding posts filled by permanent qualified social workers",
+        ],
+        "Adult Social Care": ["Percentage of new Care Needs Assessments delivered within 28 days"],
+    }
+    assert list(seed_summary.red_by_service_area) == [
+        "Customer Services",
+        "Governance and Law",
+        "Children, Young People and Education",
+        "Adult Social Care",
+    ]
+
+
+def test_sample_council_reproduces_seed_001_sentences(seed_summary):
+    assert seed_summary.summary_paragraph() == summarise(SEED_Q2, SEED_Q1).summary_paragraph()
+    assert seed_summary.rag_sentences() == summarise(SEED_Q2, SEED_Q1).rag_sentences()
+    assert seed_summary.direction_sentence() == (
+        "With regards to Direction of Travel, seven indicators show a positive trend (three more "
+        "than the previous Quarter), 19 are stable or with no clear trend (five fewer than the "
+        "previous Quarter), and 12 are showing a negative trend (two more than the previous "
+        "Quarter)."
+    )
+    assert seed_summary.red_intro() == "The 8 indicators where the RAG rating is Red, are in:"
+
+
+def test_sample_council_calls_in_every_red_kpi_that_is_not_improving(seed_summary):
+    # PAT's rule: every Red KPI without an improving direction is on the call-in list.
+    called = seed_summary.call_in
+    red = called.loc[called["rag"] == "Red"]
+    assert len(red) == 8  # all eight Red KPIs of seed 001 are stable or worsening here
+    assert set(called["call_in_reason"].str.split("; ").explode()) <= {
+        "Red and worsening",
+        "Red and not improving (stable or no clear trend)",
+        "RAG worsened from Green to Amber",
+        "RAG worsened from Amber to Red",
+        "RAG worsened from Green to Red",
+    }

@@ -1,0 +1,135 @@
+"""The `qpr` command: exit statuses and messages as DESIGN.md promises (0 ok, 2 bad input)."""
+
+import shutil
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from qprlib.cli import main
+from qprlib.periods import ACCEPTED_FORMS
+
+QPR = Path(sys.executable).with_name("qpr")  # the console script installed beside this Python
+
+
+def kpi_counts(csv_text):
+    table = pd.read_csv(StringIO(csv_text))
+    kpis = table.loc[table["kind"] == "kpi"]
+    return (
+        len(kpis),
+        kpis["rag"].value_counts().to_dict(),
+        kpis["direction"].value_counts().to_dict(),
+    )
+
+
+# Seed 001 (KCC Cabinet, 4 January 2024): Quarter 2 2023/24.
+SEED_COUNTS = (
+    38,
+    {"Green": 15, "Amber": 15, "Red": 8},
+    {"improving": 7, "stable": 19, "worsening": 12},
+)
+
+
+@pytest.fixture
+def data_copy(repo_root, tmp_path):
+    """A scratch copy of the sample data to break."""
+    return Path(shutil.copytree(repo_root / "data", tmp_path / "data"))
+
+
+def test_assess_csv_reproduces_seed_001(repo_root, capsys):
+    status = main(["assess", "2023/24 Q2", "--format", "csv", "--data", str(repo_root / "data")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert kpi_counts(out) == SEED_COUNTS
+
+
+def test_console_script_is_installed_and_works(repo_root):
+    done = subprocess.run(
+        [str(QPR), "assess", "2023-24-Q2", "--format", "csv"],
+        cwd=repo_root,  # --data defaults to ./data
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert kpi_counts(done.stdout) == SEED_COUNTS
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_assess_other_formats(repo_root, capsys, fmt):
+    assert main(["assess", "2023/24 Q2", "--format", fmt, "--data", str(repo_root / "data")]) == 0
+    out = capsys.readouterr().out
+    assert "Percentage of complaints responded to within timescale"[:40] in out
+
+
+def test_validate_clean_data(repo_root, capsys):
+    assert main(["validate", "--data", str(repo_root / "data")]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.strip().splitlines()) == 1  # one summary line
+    assert captured.err == ""
+
+
+def test_bad_value_names_file_row_and_column(data_copy):
+    path = data_copy / "values.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    column = header.index("value")
+    fields = lines[5].rstrip("\n").split(",")
+    fields[column] = '"12,4"'  # a decimal comma: not a number
+    lines[5] = ",".join(fields) + "\n"
+    path.write_text("".join(lines))
+    done = subprocess.run(
+        [str(QPR), "validate", "--data", str(data_copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    # Row as a spreadsheet counts it: the header is row 1, so lines[5] is row 6.
+    assert "values.csv, row 6, column 'value'" in done.stderr
+    assert "12,4" in done.stderr
+
+
+def test_missing_data_directory_is_bad_input(tmp_path, capsys):
+    assert main(["validate", "--data", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere" in err or "indicators.csv" in err
+    assert "Traceback" not in err
+
+
+def test_missing_file_is_named(data_copy, capsys):
+    (data_copy / "targets.csv").unlink()
+    assert main(["assess", "2023/24 Q2", "--data", str(data_copy)]) == 2
+    assert "targets.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spelling", ["Q2 2023", "2023/25 Q2", "2023 Q5"])
+def test_bad_quarter_lists_the_accepted_forms(repo_root, capsys, spelling):
+    assert main(["assess", spelling, "--data", str(repo_root / "data")]) == 2
+    err = capsys.readouterr().err
+    assert ACCEPTED_FORMS in err
+    assert "Traceback" not in err
+
+
+def test_bad_quarter_from_the_console_script(repo_root):
+    done = subprocess.run(
+        [str(QPR), "assess", "2023/24 Quarter 2"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert ACCEPTED_FORMS in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_format_is_a_usage_error(repo_root, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["assess", "2023/24 Q2", "--format", "xml"])
+    assert exit_.value.code == 2
+    assert "--format" in capsys.readouterr().err
