@@ -205,7 +205,7 @@ def cover_summary(ctx: Context) -> Markdown:
     """The summary box: purpose, period, the RAG counts sentence and the recommendation."""
     committee = md_escape(ctx.committee)
     return _block(
-        "**Summary:** The purpose of the Quarterly Performance Report (QPR) is to inform CMT and "
+        "The purpose of the Quarterly Performance Report (QPR) is to inform CMT and "
         f"{committee} about key areas of performance for the authority. This report presents "
         f"performance to {ctx.period_words} ({_quarter_words(ctx)}).",
         ctx.summary.summary_paragraph(),
@@ -302,15 +302,20 @@ def kpi_table(ctx: Context) -> Markdown:
     return _table(tables.kpi_table(ctx.kpis, caption))
 
 
-def _window(ctx: Context, frequency: str) -> int:
+def _window_months(ctx: Context, frequency: str) -> int:
     s = ctx.settings
-    return s.dot_window_months if frequency == "monthly" else s.dot_window_quarters
+    return s.dot_window_months if frequency == "monthly" else 3 * s.dot_window_quarters
 
 
 def _shown_history(ctx: Context, row: pd.Series) -> pd.DataFrame:
-    """The periods a chart shows: the direction-of-travel window (KCC: 'the timeframe shown')."""
-    h = ctx.history.loc[ctx.history["id"] == row["id"]].sort_values("period_end")
-    return h.tail(_window(ctx, row["frequency"]))
+    """The periods a chart shows: the direction-of-travel window (KCC: 'the timeframe shown').
+
+    The window is counted in time, as assess counts it (a missing month is still a month).
+    """
+    end = pd.Timestamp(ctx.quarter.end)
+    start = end - pd.DateOffset(months=_window_months(ctx, row["frequency"]))
+    h = ctx.history.loc[ctx.history["id"] == row["id"]]
+    return h.loc[(h["period_end"] > start) & (h["period_end"] <= end)].sort_values("period_end")
 
 
 def kpi_chart(ctx: Context, row: pd.Series) -> charts.Chart | Markdown:
