@@ -17,7 +17,7 @@ import pandas as pd
 from qprlib.io import QprData
 from qprlib.periods import FIRST_MONTH, Quarter
 from qprlib.rag import RED, rag, worsened
-from qprlib.spc import spc
+from qprlib.spc import spc_summary
 from qprlib.trend import IMPROVING, WORSENING, direction
 
 COLUMNS = [
@@ -158,11 +158,20 @@ def series_by_id(
         ordered = group.assign(number=number).sort_values(["id", "number", "period_end"])
         # Within a period keep the latest non-missing value (quarterly data given monthly).
         ordered = ordered.dropna(subset=["value"]).drop_duplicates(["id", "number"], keep="last")
-        for id_, one in ordered.groupby("id", sort=False):
-            grid = np.full(last - one["number"].iat[0] + 1, np.nan)
-            grid[one["number"].to_numpy() - one["number"].iat[0]] = one["value"].to_numpy()
-            series[id_] = grid
+        series.update(_grids(ordered, last))
     return series
+
+
+def _grids(ordered: pd.DataFrame, last: int) -> dict[str, np.ndarray]:
+    """Lay each id's (number, value) rows on its own grid first..last in one flat array."""
+    codes, ids = pd.factorize(ordered["id"], sort=False)
+    number = ordered["number"].to_numpy()
+    first = pd.Series(number).groupby(codes).min().to_numpy()
+    length = last - first + 1
+    flat = np.full(length.sum(), np.nan)
+    start = np.cumsum(length) - length
+    flat[start[codes] + number - first[codes]] = ordered["value"].to_numpy()
+    return dict(zip(ids, np.split(flat, np.cumsum(length)[:-1]), strict=True))
 
 
 def add_direction(
@@ -190,25 +199,36 @@ def add_direction(
 def add_spc(
     table: pd.DataFrame, series: dict[str, np.ndarray], settings: AssessSettings = AssessSettings()
 ) -> pd.DataFrame:
-    """Add spc_variation, spc_assurance and spc_trial_limits (XmR over the whole series)."""
-    results = []
-    for id_, polarity, target in zip(table["id"], table["polarity"], table["target"], strict=True):
-        values = series.get(id_, np.array([]))
-        values = values[~np.isnan(values)]
-        if len(values) == 0:
-            results.append((None, None, None))
-            continue
-        result = spc(
-            values,
-            improvement=IMPROVEMENT.get(polarity, "neutral"),
-            target=None if pd.isna(target) else float(target),
-            screen_outliers=settings.spc_screen_outliers,
-        )
-        results.append((result.variation, result.assurance, bool(result.trial_limits)))
-    variation, assurance, trial = zip(*results, strict=True) if results else ((), (), ())
+    """Add spc_variation, spc_assurance and spc_trial_limits (XmR over the whole series).
+
+    The same chart as `qprlib.spc.spc(values, improvement, target, screen_outliers)` per
+    indicator, computed for all indicators at once with `spc_summary`.
+    """
+    kept = {id_: v[~np.isnan(v)] for id_ in table["id"] if (v := series.get(id_)) is not None}
+    kept = {id_: v for id_, v in kept.items() if len(v)}
+    if not kept:
+        return table.assign(spc_variation=None, spc_assurance=None, spc_trial_limits=None)
+    improvement = table["polarity"].map(IMPROVEMENT).fillna("neutral")
+    settings_by_id = pd.DataFrame(
+        {"id": table["id"], "improvement": improvement, "target": table["target"]}
+    ).drop_duplicates("id")
+    long = pd.DataFrame(
+        {
+            "id": np.repeat(list(kept), [len(v) for v in kept.values()]),
+            "value": np.concatenate([np.empty(0), *kept.values()]),
+        }
+    ).merge(settings_by_id, on="id", how="left", sort=False)
+    summary = spc_summary(
+        long,
+        improvement="improvement",
+        target="target",
+        screen_outliers=settings.spc_screen_outliers,
+    )
+    found = table[["id"]].merge(summary, on="id", how="left", sort=False)
+    trial = found["trial_limits"].map(lambda t: None if pd.isna(t) else bool(t))
     return table.assign(
-        spc_variation=_objects(variation),
-        spc_assurance=_objects(assurance),
+        spc_variation=_objects(found["variation"]),
+        spc_assurance=_objects(found["assurance"]),
         spc_trial_limits=_objects(trial),
     )
 

@@ -496,3 +496,32 @@ def test_format_json_records_with_iso_dates(one_kpi):
 def test_format_rejects_unknown_formats(one_kpi):
     with pytest.raises(ValueError, match="format"):
         format_assessment(assess(one_kpi, Q2), "xml")
+
+
+def test_spc_columns_match_spc_run_one_indicator_at_a_time(sample_data):
+    # assess computes SPC for every indicator at once; qprlib.spc.spc is the reference.
+    from qprlib.spc import spc
+
+    table = assess(sample_data, Q2)
+    series = series_by_id(sample_data.values, sample_data.indicators, Q2)
+    improvement = {"higher": "increase", "lower": "decrease"}
+    for _, r in table.iterrows():
+        values = series[r["id"]]
+        one = spc(
+            values[~np.isnan(values)],
+            improvement=improvement.get(r["polarity"], "neutral"),
+            target=None if np.isnan(r["target"]) else r["target"],
+        )
+        got = (r["spc_variation"], r["spc_assurance"], r["spc_trial_limits"])
+        assert got == (one.variation, one.assurance, one.trial_limits), r["id"]
+
+
+def test_indicator_without_any_values_has_no_spc_or_direction():
+    data = council(
+        [indicator("A"), indicator("EMPTY")],
+        [target(i, "2023/24", target=90, floor=80) for i in ("A", "EMPTY")],
+        monthly("A", "2023-04", SLIDING),
+    )
+    e = row(assess(data, Q2), "EMPTY")
+    assert [e[c] for c in ("rag", "direction", "spc_variation", "spc_trial_limits")] == [None] * 4
+    assert not e["call_in"]
