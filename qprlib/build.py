@@ -228,7 +228,8 @@ def check_engine(engine: str) -> None:
 def slugify(name: str) -> str:
     """A directorate name as a safe file name: 'Adults & Health' -> 'adults-health'."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX].strip("-")
+    ascii_name = ascii_name.lower().replace("'", "")  # "Executive's" -> "executives"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:SLUG_MAX].strip("-")
 
 
 def choose_directorates(data, wanted: Sequence[str], from_command_line: bool) -> list[str]:

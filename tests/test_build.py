@@ -155,6 +155,8 @@ def test_provenance_and_run_time_do_not_make_a_run_stale(project):
     "name, slug",
     [
         ("Adults & Health", "adults-health"),
+        ("Chief Executive’s Department", "chief-executives-department"),
+        ("Chief Executive's Department", "chief-executives-department"),
         ("../../etc/passwd", "etc-passwd"),
         ("Children\\Young People/Education", "children-young-people-education"),
         ("Économie", "economie"),
