@@ -51,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     build = commands.add_parser("build", help="execute and render a quarter's reports")
-    build.add_argument("quarter", nargs="?", help="e.g. '2023/24 Q2'; default: latest params file")
+    build.add_argument(
+        "quarter",
+        nargs="?",
+        help="e.g. '2023/24 Q2', 'latest' (the default: the latest params file) or 'current'",
+    )
     build.add_argument(
         "--directorate",
         action="append",
