@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from qprlib.io import QprData
-from qprlib.periods import FIRST_MONTH, Quarter
+from qprlib.periods import Quarter
 from qprlib.rag import RED, rag, worsened
 from qprlib.spc import spc_summary
 from qprlib.trend import IMPROVING, WORSENING, direction
@@ -292,7 +292,8 @@ def history(
     rows = shown.merge(values[["id", "period_end", "value"]], on="id", sort=False)
     rows = rows.sort_values(["id", "period_end"], kind="stable").pipe(_restore_order, shown)
     quarters = _quarters_of(rows["period_end"])
-    rows = rows.assign(quarter=quarters, year=quarters.str[:7]).merge(
+    year = quarters.map({q: Quarter.parse(q).financial_year for q in quarters.unique()})
+    rows = rows.assign(quarter=quarters, year=year).merge(
         data.targets[["id", "year", *TARGET_COLUMNS]].drop_duplicates(["id", "year"], keep="last"),
         on=["id", "year"],
         how="left",
@@ -346,17 +347,9 @@ def _number(value: object) -> str:
 
 
 def _quarters_of(period_end: pd.Series) -> pd.Series:
-    """'2023/24 Q2' for each date (vectorised Quarter.containing, for long histories)."""
-    month, year = period_end.dt.month, period_end.dt.year
-    start = year.where(month >= FIRST_MONTH, year - 1)
-    number = (month - FIRST_MONTH) % 12 // 3 + 1
-    return (
-        start.astype(str)
-        + "/"
-        + ((start + 1) % 100).astype(str).str.zfill(2)
-        + " Q"
-        + number.astype(str)
-    )
+    """'2023/24 Q2' for each date: Quarter.containing once per distinct date (long histories)."""
+    names = {day: str(Quarter.containing(day.date())) for day in period_end.unique()}
+    return period_end.map(names)
 
 
 def _restore_order(rows: pd.DataFrame, order: pd.DataFrame) -> pd.DataFrame:
