@@ -159,6 +159,13 @@ def check_return(
             continue
         about = indicators.loc[indicator]
         title = f"{indicator} {about['name']}"
+        if indicator not in targets.index:
+            problems.append(
+                f"{name}: Indicators!A{row.row} ({title}): targets.csv has no row for it in "
+                f"{quarter.financial_year}, so it is not reported in {quarter}; expected only "
+                f"indicators reported that year ({_FRESH}, or add its targets first)"
+            )
+            continue
         target = targets["target"].get(indicator, math.nan)
         floor = targets["floor"].get(indicator, math.nan)
         red_floor = red_threshold(about["kind"], about["polarity"], target, floor)

@@ -28,6 +28,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from qprlib import io
+from qprlib.build import slugify
 from qprlib.errors import DataError
 from qprlib.periods import Quarter
 
@@ -100,14 +101,9 @@ def quarter_heading(quarter: Quarter) -> str:
     return f"Q{quarter.number} {quarter.financial_year}"
 
 
-def slug(text: str) -> str:
-    """`'Adult Social Care'` -> `'adult-social-care'`."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def return_filename(quarter: Quarter, directorate: str) -> str:
-    """`qpr-return-2023-24-q4-adult-social-care.xlsx`."""
-    return f"qpr-return-{quarter.slug}-{slug(directorate)}.xlsx"
+    """`qpr-return-2023-24-q4-adult-social-care.xlsx` (directorate slug as the dashboards')."""
+    return f"qpr-return-{quarter.slug}-{slugify(directorate)}.xlsx"
 
 
 def input_periods(frequency: str, quarter: Quarter) -> tuple[date, ...]:
@@ -175,7 +171,8 @@ def context_values(values: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
 
 
 def return_rows(data: io.QprData, quarter: Quarter, directorate: str) -> pd.DataFrame:
-    """One row per indicator of the directorate: what the Indicators sheet shows.
+    """One row per indicator of the directorate reported in the quarter's year (it has a
+    targets.csv row for that year, as in qprlib.assess): what the Indicators sheet shows.
 
     Columns: the indicator's own, target/floor/lower/upper for the quarter's year, better,
     rating, red_floor, one per context quarter, `periods` (tuple of month ends to report),
@@ -184,7 +181,9 @@ def return_rows(data: io.QprData, quarter: Quarter, directorate: str) -> pd.Data
     year = quarter.financial_year
     targets = data.targets[data.targets["year"] == year].drop(columns="year")
     rows = data.indicators[data.indicators["directorate"] == directorate].merge(
-        targets, on="id", how="left"
+        targets,
+        on="id",
+        how="inner",  # retired indicators (no row for the year) are left out
     )
     context = context_values(data.values, quarter)
     rows = rows.merge(context, left_on="id", right_index=True, how="left")
@@ -210,9 +209,11 @@ def check_quarter_known(data: io.QprData, quarter: Quarter) -> None:
         )
 
 
-def directorates(data: io.QprData) -> list[str]:
-    """The directorates in indicators.csv order."""
-    return list(dict.fromkeys(data.indicators["directorate"]))
+def directorates(data: io.QprData, quarter: Quarter) -> list[str]:
+    """The directorates in indicators.csv order, among indicators reported in the quarter."""
+    reported = data.targets.loc[data.targets["year"] == quarter.financial_year, "id"]
+    chosen = data.indicators[data.indicators["id"].isin(reported)]
+    return list(dict.fromkeys(chosen["directorate"]))
 
 
 def write_returns(
@@ -226,7 +227,7 @@ def write_returns(
     folder.mkdir(parents=True, exist_ok=True)
     generated = datetime.now(UTC).replace(microsecond=0).isoformat()
     paths = []
-    for directorate in directorates(data):
+    for directorate in directorates(data, quarter):
         rows = return_rows(data, quarter, directorate)
         meta = {
             "format": FORMAT,

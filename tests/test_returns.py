@@ -79,6 +79,18 @@ INDICATORS_CSV = [
         "A Khan",
     ),
     (
+        "ASC04",
+        "Reviews on time",
+        ADULTS,
+        "Assessment",
+        "kpi",
+        "higher",
+        "percent",
+        "quarterly",
+        "Retired at the end of 2022/23",
+        "J Smith",
+    ),
+    (
         "GC01",
         "Planning decisions on time",
         GROWTH,
@@ -99,6 +111,7 @@ TARGETS_CSV = [
     ("ASC02", "2023/24", 10, 15, "", ""),
     ("ASC03", "2022/23", "", "", 100, 200),
     ("ASC03", "2023/24", "", "", 100, 200),
+    ("ASC04", "2022/23", 70, 60, "", ""),  # retired: no 2023/24 row, so not in 2023/24 returns
     ("GC01", "2022/23", 85, 75, "", ""),
     ("GC01", "2023/24", 85, 75, "", ""),
 ]
@@ -293,6 +306,12 @@ def test_value_cells_have_excel_data_validation_with_messages(returns):
         "greaterThanOrEqual",
         0,
     )
+
+
+def test_indicators_not_reported_in_the_year_are_left_out(returns):
+    sheet = load_workbook(returns[ADULTS])[INDICATORS]
+    ids = [row[0] for row in sheet.iter_rows(min_row=FIRST_ROW, max_col=1, values_only=True)]
+    assert ids == ["ASC01", "ASC02", "ASC03"]  # ASC04 retired after 2022/23
 
 
 def test_returns_refuse_a_quarter_without_targets(data_dir, tmp_path):
@@ -522,6 +541,15 @@ def test_a_workbook_for_an_unknown_quarter_or_indicator_is_refused(
     _edit_meta(adults, edit)
     problems = problems_of([adults], data_dir)
     assert any(expected in p for p in problems), problems
+
+
+def test_an_indicator_no_longer_reported_that_year_is_refused(data_dir, returns):
+    adults = filled_adults(returns[ADULTS])
+    targets = pd.read_csv(data_dir / "targets.csv")
+    retired = (targets["id"] == "ASC03") & (targets["year"] == "2023/24")
+    targets[~retired].to_csv(data_dir / "targets.csv", index=False)  # retired after sending
+    (problem,) = problems_of([adults], data_dir)
+    assert "Indicators!A9 (ASC03 Safeguarding referrals): targets.csv has no row" in problem
 
 
 def test_a_workbook_not_made_by_qpr_returns_is_refused(data_dir, tmp_path):
