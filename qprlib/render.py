@@ -56,8 +56,9 @@ DEFAULT_COUNCIL = "Wealdshire County Council"  # the sample council (params/defa
 MANIFEST = "reports.json"  # per quarter: each report's label and title, for the index
 KPIS = "kpis.csv"
 # Markdown from notebooks: raw HTML/TeX/attributes and YAML blocks are switched off, so text
-# from data can never become markup (a <script> shows as text) or override the title.
-READER = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block"
+# from data can never become markup (a <script> shows as text) or override the title; no
+# "smart" quotes or dashes, so names read exactly as in the data (council's, not council’s).
+READER = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-smart"
 SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # report names become file names and URLs
 LANG_TAG = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|\d{3}))?(?:-[A-Za-z0-9]{1,8})*$")
 ERROR_CELL_TAG = "papermill-error-cell-tag"
