@@ -317,26 +317,82 @@ def conflicts(values: pd.DataFrame, commentary: pd.DataFrame) -> list[str]:
     return lines
 
 
-def merge_values(held: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
-    """values.csv with the new and changed values in place (new rows appended, order kept)."""
-    update = changes.loc[changes["change"] != "same", ["id", "period_end", "value"]]
-    keyed = held.merge(update.rename(columns={"value": "new"}), on=["id", "period_end"], how="left")
-    kept = held.assign(value=keyed["new"].combine_first(keyed["value"]).to_numpy())
-    known = pd.MultiIndex.from_frame(held[["id", "period_end"]])
-    added = update[~pd.MultiIndex.from_frame(update[["id", "period_end"]]).isin(known)]
-    return _keep_order(held, pd.concat([kept, added[held.columns]], ignore_index=True))
+def value_updates(changes: pd.DataFrame) -> dict[tuple, dict[str, str]]:
+    """(id, period_end) -> the values.csv cells to write, for new and changed values."""
+    chosen = changes[changes["change"] != "same"]
+    return {
+        (v.id, pd.Timestamp(v.period_end)): {
+            "id": v.id,
+            "period_end": f"{pd.Timestamp(v.period_end):%Y-%m-%d}",
+            "value": _csv_number(v.value),
+        }
+        for v in chosen.itertuples()
+    }
 
 
-def merge_commentary(held: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
-    """commentary.csv with the new and changed rows (a changed row keeps its place)."""
-    keys = ["id", "quarter"]
-    update = changes.loc[changes["change"] != "same", list(held.columns)].set_index(keys)
-    kept = held.set_index(keys).astype(object)
-    replaced = kept.index.intersection(update.index)
-    kept.loc[replaced] = update.loc[replaced]
-    added = update[~update.index.isin(kept.index)]
-    merged = pd.concat([kept, added]).reset_index()[held.columns]
-    return _keep_order(held, merged)
+def commentary_updates(changes: pd.DataFrame) -> dict[tuple, dict[str, str]]:
+    """(id, quarter) -> the commentary.csv cells to write, for new and changed commentary."""
+    chosen = changes[changes["change"] != "same"]
+    columns = ["id", "quarter", "commentary", "action", "author"]
+    return {
+        (c.id, c.quarter): {k: _text(getattr(c, k)) for k in columns} for c in chosen.itertuples()
+    }
+
+
+def merge_rows(
+    rows: list[list[str]], keys: list[str], read_key, updates: dict[tuple, dict[str, str]]
+) -> pd.DataFrame:
+    """A data file's records (header first, as text) with `updates` merged in, as a frame.
+
+    A held key has only its other cells replaced; every other row stays exactly as it was
+    (so the file's diff shows just the import). New keys are appended, and the whole file is
+    put in key order only when it was already in key order.
+    """
+    header = rows[0]
+    at = {}
+    for position, cell in enumerate(header):
+        at.setdefault(io.heading(cell), position)
+    body = [(row + [""] * len(header))[: len(header)] for row in rows[1:]]
+    found = [_key(row, keys, at, read_key) for row in body]
+    where = {key: i for i, key in enumerate(found) if key is not None}
+    was_sorted = None not in found and found == sorted(found)
+    for key, cells in updates.items():
+        if key not in where:
+            body.append([""] * len(header))
+            found.append(key)
+            where[key] = len(body) - 1
+            cells = {**cells}
+        else:
+            cells = {c: text for c, text in cells.items() if c not in keys}
+        for column, text in cells.items():
+            body[where[key]][at[column]] = text
+    if was_sorted:
+        body = [body[i] for i in sorted(range(len(body)), key=lambda i: found[i])]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _key(row: list[str], keys: list[str], at: dict[str, int], read_key) -> tuple | None:
+    try:
+        return read_key(*(row[at[k]] for k in keys))
+    except ValueError:  # a blank row: kept where it is
+        return None
+
+
+def _value_key(id_: str, period_end: str) -> tuple:
+    return (id_, io.read_date(period_end))
+
+
+def _commentary_key(id_: str, quarter: str) -> tuple:
+    return (id_, io.read_quarter(quarter))
+
+
+def _file_rows(path: Path) -> list[list[str]]:
+    """A data file's records as text, read by io's own reader (encoding, quoting, stripping)."""
+    content, problems = io.decode(path.name, path.read_bytes())
+    rows, more = io.split_rows(path.name, content) if content is not None else (None, [])
+    if rows is None:
+        raise DataError([str(problem) for problem in problems + more])
+    return rows
 
 
 def import_returns(
@@ -363,37 +419,34 @@ def import_returns(
     commentary = commentary_changes(incoming_comments, data.commentary)
     if not replace and conflicts(values, commentary):
         raise DataError(conflicts(values, commentary))
-    new_values = merge_values(data.values, values)
-    new_commentary = merge_commentary(data.commentary, commentary)
-    _check_merged(data_dir, new_values, new_commentary)
+    merged = {
+        "values.csv": merge_rows(
+            _file_rows(data_dir / "values.csv"),
+            ["id", "period_end"],
+            _value_key,
+            value_updates(values),
+        ),
+        "commentary.csv": merge_rows(
+            _file_rows(data_dir / "commentary.csv"),
+            ["id", "quarter"],
+            _commentary_key,
+            commentary_updates(commentary),
+        ),
+    }
+    changed = {
+        "values.csv": (values["change"] != "same").any(),
+        "commentary.csv": (commentary["change"] != "same").any(),
+    }
+    _check_merged(data_dir, merged)
     written: list[Path] = []
     if not dry_run:
-        if (values["change"] != "same").any():
-            io.write_csv_atomic(values_csv(new_values), data_dir / "values.csv")
-            written.append(data_dir / "values.csv")
-        if (commentary["change"] != "same").any():
-            io.write_csv_atomic(commentary_csv(new_commentary), data_dir / "commentary.csv")
-            written.append(data_dir / "commentary.csv")
+        for file, frame in merged.items():
+            if changed[file]:
+                io.write_csv_atomic(frame, data_dir / file)
+                written.append(data_dir / file)
         written += [_keep_raw(book, data_dir) for book in books]
     blanks = incoming_values.loc[incoming_values["value"].isna(), ["file", "cell"]]
     return ImportResult(books, values, commentary, blanks, dry_run, tuple(written))
-
-
-def values_csv(values: pd.DataFrame) -> pd.DataFrame:
-    """values as written to values.csv: ISO dates, numbers without a trailing '.0'."""
-    return pd.DataFrame(
-        {
-            "id": values["id"],
-            "period_end": pd.to_datetime(values["period_end"]).dt.strftime("%Y-%m-%d"),
-            "value": [_csv_number(v) for v in values["value"]],
-        }
-    )
-
-
-def commentary_csv(commentary: pd.DataFrame) -> pd.DataFrame:
-    """commentary as written to commentary.csv: blanks as empty text."""
-    columns = ["id", "quarter", "commentary", "action", "author"]
-    return commentary[columns].map(_text)
 
 
 def format_report(result: ImportResult) -> str:
@@ -549,13 +602,13 @@ def _duplicates(books: tuple[ReturnWorkbook, ...]) -> list[str]:
     return problems
 
 
-def _check_merged(data_dir: Path, values: pd.DataFrame, commentary: pd.DataFrame) -> None:
+def _check_merged(data_dir: Path, merged: dict[str, pd.DataFrame]) -> None:
     """Load the merged data from a scratch copy: an import never leaves data that won't load."""
     with tempfile.TemporaryDirectory(prefix="qpr-import-") as scratch:
         copy = Path(scratch) / "data"
         shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns(RAW_FOLDER))
-        io.write_csv_atomic(values_csv(values), copy / "values.csv")
-        io.write_csv_atomic(commentary_csv(commentary), copy / "commentary.csv")
+        for file, frame in merged.items():
+            io.write_csv_atomic(frame, copy / file)
         try:
             io.load(copy)
         except DataError as error:
@@ -568,15 +621,6 @@ def _keep_raw(book: ReturnWorkbook, data_dir: Path) -> Path:
     """Copy the workbook byte for byte into data/returns/<slug>/, read-only; reuse a twin."""
     folder = data_dir / RAW_FOLDER / Quarter.parse(book.quarter_text).slug
     return io.keep_read_only_copy(book.path, folder)
-
-
-def _keep_order(held: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
-    """Sort by the key columns when the file was sorted by them; otherwise keep file order."""
-    keys = ["id", "period_end"] if "period_end" in held.columns else ["id", "quarter"]
-    was_sorted = held[keys].equals(held.sort_values(keys, kind="stable")[keys])
-    if was_sorted and len(held):
-        return merged.sort_values(keys, kind="stable").reset_index(drop=True)
-    return merged.reset_index(drop=True)
 
 
 _CELL_COLUMNS = ["id", "row", "cell", "period_end", "raw", "number_format"]

@@ -358,6 +358,20 @@ def test_imported_returns_are_assessed(data_dir, returns):
     assert table.loc["GC01", "rag"] == "Green"  # 86 meets the target of 85
 
 
+def test_rows_already_held_stay_exactly_as_written(data_dir, returns):
+    values = pd.read_csv(data_dir / "values.csv").sort_values(["id", "period_end"])
+    values["value"] = values["value"].map("{:.1f}".format)  # the file's own style: 84.0
+    values.to_csv(data_dir / "values.csv", index=False)
+    before = (data_dir / "values.csv").read_text().splitlines()
+    import_returns([filled_adults(returns[ADULTS])], data_dir=data_dir)
+    after = (data_dir / "values.csv").read_text().splitlines()
+    assert len(after) == len(before) + 7
+    assert [line for line in after if line in before] == before  # held rows untouched, in order
+    assert "ASC01,2023-12-31,78.2" in after
+    # a file in key order stays in key order: October follows the held September
+    assert after.index("ASC01,2023-10-31,88.5") == before.index("ASC01,2023-09-30,86.0") + 1
+
+
 def test_cli_returns_then_import(data_dir, tmp_path, capsys):
     assert main(["returns", "2023/24 Q3", "--data", str(data_dir), "--out", str(tmp_path)]) == 0
     path = tmp_path / "2023-24-q3" / return_filename(Q3, ADULTS)
