@@ -130,7 +130,8 @@ def check_return(
 
     values:     file, id, name, cell, label, period_end, value (float; NaN when left blank),
                 unit, red (True when the value would be rated Red)
-    commentary: file, id, name, cell, quarter, commentary, action, author (filled rows only)
+    commentary: file, id, name, cell, commentary_cell, action_cell, quarter, commentary,
+                action, author (filled rows only)
     """
     name = book.path.name
     problems: list[str] = []
@@ -210,6 +211,8 @@ def check_return(
                     "id": indicator,
                     "name": about["name"],
                     "cell": row.commentary_cell if commentary else row.action_cell,
+                    "commentary_cell": row.commentary_cell,
+                    "action_cell": row.action_cell,
                     "quarter": str(quarter),
                     "commentary": commentary,
                     "action": action,
@@ -273,7 +276,8 @@ def value_changes(incoming: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
 
 
 def commentary_changes(incoming: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
-    """Filled commentary against commentary.csv: adds old_commentary, old_action, change.
+    """Filled commentary against commentary.csv: adds old_commentary, old_action, change
+    ('new'|'changed'|'same') and overwrites (the held fields, commentary/action, it replaces).
 
     A blank commentary, action or author keeps what is held (a blank never erases).
     """
@@ -288,6 +292,12 @@ def commentary_changes(incoming: pd.DataFrame, held: pd.DataFrame) -> pd.DataFra
     new_c = merged["commentary"].where(merged["commentary"] != "", old_c)
     new_a = merged["action"].where(merged["action"] != "", old_a)
     same = (new_c == old_c) & (new_a == old_a)
+    # Filling a blank held field overwrites nothing; replacing held text needs --replace.
+    overwrites = (
+        ((old_c != "") & (new_c != old_c)).map({True: "commentary", False: ""})
+        + " "
+        + ((old_a != "") & (new_a != old_a)).map({True: "action", False: ""})
+    ).str.split()
     change = [
         "same" if s else "changed" if h else "new" for s, h in zip(same, held_row, strict=True)
     ]
@@ -296,7 +306,10 @@ def commentary_changes(incoming: pd.DataFrame, held: pd.DataFrame) -> pd.DataFra
         commentary=new_c,
         action=new_a,
         author=author,
+        old_commentary=old_c,
+        old_action=old_a,
         change=pd.Series(change, index=merged.index, dtype=object),
+        overwrites=overwrites,
     )
 
 
@@ -305,14 +318,16 @@ def conflicts(values: pd.DataFrame, commentary: pd.DataFrame) -> list[str]:
     lines = [
         f"{v.file}: {v.cell} ({v.id} {v.name}, {v.label}): values.csv already holds "
         f"{number_text(v.old, v.unit)} and the return says {number_text(v.value, v.unit)}; "
-        f"run again with "
-        f"--replace to overwrite it"
+        f"run again with --replace to overwrite it"
         for v in values[values["change"] == "changed"].itertuples()
     ]
     lines += [
-        f"{c.file}: {c.cell} ({c.id} {c.name}): commentary.csv already holds different "
-        f"commentary or action for {c.quarter}; run again with --replace to overwrite it"
-        for c in commentary[commentary["change"] == "changed"].itertuples()
+        f"{c.file}: {getattr(c, f'{field}_cell')} ({c.id} {c.name}): commentary.csv already "
+        f"holds this {field} for {c.quarter}: {_short(getattr(c, f'old_{field}'), 60)!r}, and "
+        f"the return says {_short(getattr(c, field), 60)!r}; run again with --replace to "
+        f"overwrite it"
+        for c in commentary.itertuples()
+        for field in c.overwrites
     ]
     return lines
 
@@ -409,7 +424,7 @@ def import_returns(
         raise DataError("no return workbooks given; expected one or more FILE.xlsx")
     books = tuple(read_return_workbook(f) for f in files)
     problems = [p for book in books for p in book.problems] + _duplicates(books)
-    checked = [check_return(b, data) for b in books if not b.problems and b.meta]
+    checked = [check_return(b, data) for b in books if b.meta]  # all problems at once
     problems += [p for _, _, found in checked for p in found]
     if problems:
         raise DataError(problems)
@@ -475,11 +490,12 @@ def format_report(result: ImportResult) -> str:
                 lines.append(f"  {heading} ({len(chosen)}):")
             for c in chosen.itertuples():
                 lines.append(f"    {c.cell:<15} {c.id} {_short(c.name, 40)}")
-                if change == "changed":
-                    lines.append(f"      was: {_short(_text(c.old_commentary), 90)!r}")
-                lines.append(f"      commentary: {_short(c.commentary, 90)!r}")
-                if c.action:
-                    lines.append(f"      action: {_short(c.action, 90)!r}")
+                for field in ("commentary", "action"):
+                    new, old = getattr(c, field), getattr(c, f"old_{field}")
+                    if change == "changed" and new != old:
+                        lines.append(f"      {field} was: {_short(old, 80)!r}")
+                    if new and (change == "new" or new != old):
+                        lines.append(f"      {field}: {_short(new, 80)!r}")
         blanks = result.blanks[result.blanks["file"] == name]["cell"].tolist()
         if blanks:
             lines.append(f"  Not filled in ({len(blanks)}): {', '.join(blanks)}")
@@ -631,6 +647,8 @@ _COMMENTARY_COLUMNS = [
     "id",
     "name",
     "cell",
+    "commentary_cell",
+    "action_cell",
     "quarter",
     "commentary",
     "action",

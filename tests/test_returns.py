@@ -449,7 +449,8 @@ def test_different_commentary_already_held_is_refused_without_replace(data_dir, 
     q2 = write_returns("2023/24 Q2", data_dir=data_dir, out_dir=tmp_path / "returns")[0]
     fill(q2, {"ASC01:" + COMMENTARY: "Rewritten."})
     (problem,) = problems_of([q2], data_dir)
-    assert "Indicators!Q7" in problem and "commentary.csv already holds" in problem
+    assert "Indicators!Q7" in problem and "already holds this commentary" in problem
+    assert "'Staffing recovered in August.'" in problem and "'Rewritten.'" in problem
     import_returns([q2], data_dir=data_dir, replace=True)
     notes = io.load(data_dir).commentary.set_index(["id", "quarter"])
     assert notes.loc[("ASC01", "2023/24 Q2"), "commentary"] == "Rewritten."
@@ -585,14 +586,27 @@ def test_two_returns_for_the_same_directorate_are_refused(data_dir, returns, tmp
     assert "also the Adult Social Care return for 2023/24 Q3" in problem
 
 
+def test_adding_an_action_where_none_is_held_overwrites_nothing(data_dir, tmp_path):
+    q2 = write_returns("2023/24 Q2", data_dir=data_dir, out_dir=tmp_path / "returns")[0]
+    fill(q2, {"ASC01:" + ACTION: "Weekly review of waiting list."})
+    result = import_returns([q2], data_dir=data_dir)  # no --replace needed: the action was blank
+    assert "action: 'Weekly review of waiting list.'" in result.report()
+    notes = io.load(data_dir).commentary.set_index(["id", "quarter"])
+    assert notes.loc[("ASC01", "2023/24 Q2"), "commentary"] == "Staffing recovered in August."
+    assert notes.loc[("ASC01", "2023/24 Q2"), "action"] == "Weekly review of waiting list."
+
+
 def test_every_problem_is_listed_at_once_and_the_cli_exits_2(data_dir, returns, capsys):
-    adults = fill(filled_adults(returns[ADULTS]), {"ASC01:N": 105, "ASC03:O": "lots"})
+    adults = fill(
+        filled_adults(returns[ADULTS]), {"ASC01:N": 105, "ASC03:O": "lots", "ASC02:A": "X"}
+    )
     growth = fill(returns[GROWTH], {"GC01:P": 101})
     before = snapshot(data_dir)
     assert main(["import", str(adults), str(growth), "--data", str(data_dir)]) == 2
     err = capsys.readouterr().err
-    assert "3 problem(s)" in err
-    assert "Indicators!N7" in err and "Indicators!O9" in err and "Indicators!P7" in err
+    assert "4 problem(s)" in err  # a changed locked cell does not hide the others
+    assert "Indicators!A8" in err and "Indicators!N7" in err and "Indicators!O9" in err
+    assert "Indicators!P7" in err
     assert "Traceback" not in err
     assert snapshot(data_dir) == before
 
