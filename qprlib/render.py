@@ -172,7 +172,7 @@ def report_formats(name: str, formats: Sequence[str]) -> tuple[str, ...]:
 
 
 def report_label(name: str, parameters: dict | None = None) -> str:
-    """What the index calls a report: 'Cover report', 'Adult Social Care directorate report'."""
+    """What the index calls a report: 'Cover report', 'Public Health directorate dashboard'."""
     if name == "cover":
         return "Cover report"
     if name == "qpr":
@@ -181,7 +181,7 @@ def report_label(name: str, parameters: dict | None = None) -> str:
         directorate = _text((parameters or {}).get("directorate"))
         if not directorate:
             directorate = name.removeprefix("directorate-").replace("-", " ").title()
-        return f"{directorate} directorate report"
+        return f"{directorate} directorate dashboard"
     return name.replace("-", " ").capitalize()
 
 
@@ -829,7 +829,6 @@ def _quarter_section(folder: Path, quarter: Quarter) -> str:
     items = []
     for name in sorted(names, key=lambda n: _report_order(n, manifest)):
         label = _text(manifest.get(name, {}).get("label")) or report_label(name)
-        title = _text(manifest.get(name, {}).get("title"))
         links = [
             _link(
                 f"{folder.name}/{name}{SUFFIX[fmt]}",
@@ -838,10 +837,7 @@ def _quarter_section(folder: Path, quarter: Quarter) -> str:
             for fmt in FORMATS
             if (folder / f"{name}{SUFFIX[fmt]}").is_file()
         ]
-        heading = html.escape(label) + (
-            f' <span class="report-title">– {html.escape(title)}</span>' if title else ""
-        )
-        items.append(_item(heading, links))
+        items.append(_item(html.escape(label), links))
     if (folder / KPIS).is_file():
         text = f"Open data: the assessment of every indicator, {short} (CSV{_size(folder / KPIS)})"
         items.append(_item("Open data", [_link(f"{folder.name}/{KPIS}", text)]))

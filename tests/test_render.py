@@ -350,7 +350,7 @@ def test_site_layout_kpis_and_manifest(site):
     labels = {name: entry["label"] for name, entry in manifest["reports"].items()}
     assert labels == {
         "cover": "Cover report",
-        "directorate-adult-social-care": "Adult Social Care & Health directorate report",
+        "directorate-adult-social-care": "Adult Social Care & Health directorate dashboard",
     }
     assert leftovers(site) == []
 
@@ -369,7 +369,7 @@ def test_index_links_every_report_with_text_that_says_where_it_goes(site):
     assert len(pdf) == 1 and pdf[0].endswith(" KB)")
     assert any(t.startswith("Cover report, Quarter 2 2023/24 (Word document") for t in links)
     assert any(
-        t.startswith("Adult Social Care & Health directorate report, Quarter 2 2023/24 (HTML")
+        t.startswith("Adult Social Care & Health directorate dashboard, Quarter 2 2023/24 (HTML")
         for t in links
     )
     open_data = [t for t in links if t.startswith("Open data")]
@@ -591,11 +591,11 @@ def test_report_labels():
     assert render.report_label("cover") == "Cover report"
     assert render.report_label("qpr") == "Quarterly Performance Report"
     assert render.report_label("directorate-growth-environment") == (
-        "Growth Environment directorate report"
+        "Growth Environment directorate dashboard"
     )
     parameters = {"directorate": "Growth, Environment and Transport"}
     assert render.report_label("directorate-growth-environment", parameters) == (
-        "Growth, Environment and Transport directorate report"
+        "Growth, Environment and Transport directorate dashboard"
     )
 
 
