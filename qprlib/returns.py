@@ -279,7 +279,7 @@ def _instructions(sheet, quarter: Quarter, directorate: str, count: int) -> None
         ("How to enter values", _HEADING),
         (
             "Numbers only: no text, no units. Percentages as numbers from 0 to 100: type 85.5, "
-            "not 85.5% and not 0.855. Counts, days and rates are 0 or more.",
+            "not 85.5% and not 0.855. Counts, days and amounts in pounds are 0 or more.",
             None,
         ),
         (
@@ -306,8 +306,10 @@ def _instructions(sheet, quarter: Quarter, directorate: str, count: int) -> None
         cell.alignment = _WRAP
         if font:
             cell.font = font
-        sheet.row_dimensions[row].height = 15 * (1 + len(text) // 85) + (6 if font else 0)
-    sheet.column_dimensions["A"].width = 90  # about 90 characters: fits A4 portrait
+        sheet.row_dimensions[row].height = 15 * (1 + len(text) // 70) + (6 if font else 0)
+    sheet.column_dimensions["A"].width = 75  # fits A4 portrait
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.protection.sheet = True
 
 
