@@ -23,7 +23,7 @@ system-deps: ## Install chromium, poppler and axe-core for the browser/PDF tests
 	@bash scripts/install-system-deps.sh
 
 report: $(STAMP) ## Build and render the latest quarter's reports into _site/
-	$(BIN)/qpr build $(QUARTER)
+	$(BIN)/qpr build $(QUARTER) --to html,pdf,docx
 
 test: $(STAMP) system-deps ## Run the whole test suite (as CI does)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
