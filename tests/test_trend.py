@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from qprlib.trend import direction
+from qprlib.trend import METHODS, direction, directions, regression_movements
 
 NAN = float("nan")
 RISING = [10, 12, 11, 14, 13, 16, 15, 18]  # noisy but clearly upward
@@ -123,3 +125,59 @@ def test_accepts_numpy_arrays():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="method"):
         direction(RISING, "higher", method="vibes")
+
+
+# --- one rule for one series or many: `directions` (matrix) and `direction` (scalar) agree
+
+finite = st.integers(0, 1000).map(lambda v: v / 10)  # values as data files give them
+series = st.lists(st.one_of(finite, st.just(NAN)), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(series, st.sampled_from(["higher", "lower", "none"])), min_size=1),
+    method=st.sampled_from(METHODS),
+    window=st.integers(3, 24),
+    per_year=st.sampled_from([4, 12]),
+)
+def test_matrix_of_series_agrees_with_one_series_at_a_time(rows, method, window, per_year):
+    width = max([len(values) for values, _ in rows] + [1])
+    matrix = np.full((len(rows), width), NAN)  # aligned at the last period, NaN before
+    for i, (values, _) in enumerate(rows):
+        matrix[i, width - len(values) :] = values
+    polarity = [p for _, p in rows]
+    got = directions(matrix, polarity, method, window, periods_per_year=per_year)
+    one_by_one = [
+        direction(values, p, method, window, periods_per_year=per_year) for values, p in rows
+    ]
+    assert list(got) == one_by_one
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(finite, st.just(NAN)), min_size=3, max_size=24))
+def test_regression_movement_is_scipy_linregress_at_alpha(values):
+    y = np.array(values)
+    x = np.arange(len(y))[~np.isnan(y)]
+    y_kept = y[~np.isnan(y)]
+    assume(len(y_kept) >= 3)
+    if np.ptp(y_kept) == 0:
+        expected = 0  # a constant series has no slope
+    else:
+        fit = stats.linregress(x, y_kept)
+        assume(abs(fit.pvalue - 0.05) > 1e-9)  # not on the knife edge of rounding
+        expected = int(np.sign(fit.slope)) if fit.pvalue < 0.05 else 0
+    assert regression_movements(y[None, :], alpha=0.05)[0] == expected
+
+
+def test_regression_ignores_the_periods_before_a_series_began():
+    # A newer indicator in the same matrix: NaN-padded on the left to the others' width.
+    matrix = np.array([[NAN] * 10 + RISING, list(range(40, 22, -1))], dtype=float)
+    got = directions(matrix, ["higher", "lower"], window=18)
+    assert list(got) == [direction(RISING, "higher", window=18), "improving"]
+    assert got[0] == "improving"
+
+
+def test_constant_series_whose_mean_is_not_exact_is_stable():
+    # mean(0.1, 0.1, 0.1) != 0.1 in floating point: rounding must not look like a trend
+    assert direction([0.1] * 7, "higher") == "stable"
+    assert regression_movements(np.array([[0.1] * 24, [7.3] * 24]), 0.05).tolist() == [0, 0]
