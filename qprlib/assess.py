@@ -18,7 +18,7 @@ from qprlib.io import QprData
 from qprlib.periods import Quarter
 from qprlib.rag import RED, rag, worsened
 from qprlib.spc import spc_summary
-from qprlib.trend import IMPROVING, WORSENING, direction
+from qprlib.trend import IMPROVING, WORSENING, directions
 
 COLUMNS = [
     "quarter", "id", "name", "directorate", "service_area", "kind", "polarity", "unit",
@@ -76,7 +76,7 @@ def assess(
     management action in commentary.csv, so reports can show the gap instead of failing.
     """
     quarter = Quarter.parse(quarter)
-    series = series_by_id(data.values, data.indicators, quarter)
+    series = series_grid(data.values, data.indicators, quarter)
     previous = quarter.previous()
     previous_rags = (
         reported(data, previous)
@@ -137,6 +137,96 @@ def add_previous_rag(table: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFram
     return merged.assign(previous_rag=_objects(merged["previous_rag"]))
 
 
+@dataclass(frozen=True)
+class SeriesGrid:
+    """Every indicator's values up to the quarter's end, one per period, gaps as NaN, laid
+    end to end in one array: `ids[i]` has `flat[start[i] : start[i] + length[i]]`.
+
+    Monthly indicators get every month end, quarterly ones every quarter end (the latest
+    value within each quarter), from their first period to the quarter's end, so every series
+    ends at the same period and the last `n` of each line up in time.
+    """
+
+    ids: pd.Index
+    flat: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+
+    def by_id(self) -> dict[str, np.ndarray]:
+        """Each indicator's series as its own array (views of `flat`)."""
+        ends = self.start + self.length
+        return {id_: self.flat[a:b] for id_, a, b in zip(self.ids, self.start, ends, strict=True)}
+
+    def tails(self, ids, width: int) -> np.ndarray:
+        """The last `width` periods of each of `ids` (rows), NaN before a series began and for
+        ids without values."""
+        where = self.ids.get_indexer(pd.Index(ids))
+        found = where >= 0
+        start = np.where(found, self.start[where], 0)
+        end = np.where(found, start + self.length[where], 0)
+        at = end[:, None] - width + np.arange(width)
+        inside = found[:, None] & (at >= start[:, None])
+        if not len(self.flat):
+            return np.full(at.shape, np.nan)
+        return np.where(inside, self.flat[np.clip(at, 0, len(self.flat) - 1)], np.nan)
+
+    def points(self, ids) -> tuple[np.ndarray, np.ndarray]:
+        """(row, value): the non-missing values of each of `ids`, in time order; `row` is the
+        position in `ids` (an id without values has none)."""
+        where = self.ids.get_indexer(pd.Index(ids))
+        rows = np.flatnonzero(where >= 0)
+        length = self.length[where[rows]]
+        offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+        value = self.flat[np.repeat(self.start[where[rows]], length) + offset]
+        row = np.repeat(rows, length)
+        keep = ~np.isnan(value)
+        return row[keep], value[keep]
+
+
+def series_grid(values: pd.DataFrame, indicators: pd.DataFrame, quarter: Quarter) -> SeriesGrid:
+    """Every indicator's series up to the quarter's end (see SeriesGrid), in one pass."""
+    end = pd.Timestamp(quarter.end)
+    frequency = indicators.drop_duplicates("id").set_index("id")["frequency"]
+    upto = values.loc[values["period_end"] <= end, ["id", "period_end", "value"]]
+    upto = upto.assign(frequency=upto["id"].map(frequency)).dropna(subset=["frequency", "value"])
+    grids = []
+    for freq, group in upto.groupby("frequency", sort=False):
+        step = PERIODS_PER_YEAR[freq]
+        periods = group["period_end"] + GRID_STEP[freq]
+        number = ((periods.dt.year * 12 + periods.dt.month) * step // 12).to_numpy()
+        last = (end.year * 12 + end.month) * step // 12
+        codes, ids = pd.factorize(group["id"], sort=False)
+        # Within a period keep the latest value (quarterly data given monthly).
+        order = np.lexsort((group["period_end"].to_numpy(), number, codes))
+        codes, number, value = codes[order], number[order], group["value"].to_numpy()[order]
+        latest = np.append((codes[1:] != codes[:-1]) | (number[1:] != number[:-1]), True)
+        grids.append(_grid(ids, codes[latest], number[latest], value[latest], last))
+    return _joined(grids)
+
+
+def _grid(ids: pd.Index, codes: np.ndarray, number: np.ndarray, value: np.ndarray, last: int):
+    """Lay each id's (number, value) points on its own grid first..last in one flat array."""
+    first = np.full(len(ids), last + 1)
+    np.minimum.at(first, codes, number)
+    length = last - first + 1
+    start = np.cumsum(length) - length
+    flat = np.full(length.sum(), np.nan)
+    flat[start[codes] + number - first[codes]] = value
+    return SeriesGrid(ids, flat, start, length)
+
+
+def _joined(grids: list[SeriesGrid]) -> SeriesGrid:
+    if not grids:
+        return SeriesGrid(pd.Index([]), np.empty(0), np.empty(0, int), np.empty(0, int))
+    offsets = np.cumsum([0] + [len(g.flat) for g in grids[:-1]])
+    return SeriesGrid(
+        pd.Index(np.concatenate([np.asarray(g.ids, dtype=object) for g in grids])),
+        np.concatenate([g.flat for g in grids]),
+        np.concatenate([g.start + o for g, o in zip(grids, offsets, strict=True)]),
+        np.concatenate([g.length for g in grids]),
+    )
+
+
 def series_by_id(
     values: pd.DataFrame, indicators: pd.DataFrame, quarter: Quarter
 ) -> dict[str, np.ndarray]:
@@ -145,86 +235,55 @@ def series_by_id(
     Monthly indicators get every month end, quarterly ones every quarter end (the latest
     value within each quarter), from their first period to the quarter's end.
     """
-    end = pd.Timestamp(quarter.end)
-    frequency = indicators.set_index("id")["frequency"]
-    upto = values.loc[values["period_end"] <= end, ["id", "period_end", "value"]]
-    upto = upto.assign(frequency=upto["id"].map(frequency)).dropna(subset=["frequency"])
-    series = {}
-    for freq, group in upto.groupby("frequency", sort=False):
-        step = PERIODS_PER_YEAR[freq]
-        periods = group["period_end"] + GRID_STEP[freq]
-        number = (periods.dt.year * 12 + periods.dt.month) * step // 12
-        last = (end.year * 12 + end.month) * step // 12
-        ordered = group.assign(number=number).sort_values(["id", "number", "period_end"])
-        # Within a period keep the latest non-missing value (quarterly data given monthly).
-        ordered = ordered.dropna(subset=["value"]).drop_duplicates(["id", "number"], keep="last")
-        series.update(_grids(ordered, last))
-    return series
-
-
-def _grids(ordered: pd.DataFrame, last: int) -> dict[str, np.ndarray]:
-    """Lay each id's (number, value) rows on its own grid first..last in one flat array."""
-    codes, ids = pd.factorize(ordered["id"], sort=False)
-    number = ordered["number"].to_numpy()
-    first = pd.Series(number).groupby(codes).min().to_numpy()
-    length = last - first + 1
-    flat = np.full(length.sum(), np.nan)
-    start = np.cumsum(length) - length
-    flat[start[codes] + number - first[codes]] = ordered["value"].to_numpy()
-    return dict(zip(ids, np.split(flat, np.cumsum(length)[:-1]), strict=True))
+    return series_grid(values, indicators, quarter).by_id()
 
 
 def add_direction(
-    table: pd.DataFrame, series: dict[str, np.ndarray], settings: AssessSettings = AssessSettings()
+    table: pd.DataFrame, series: SeriesGrid, settings: AssessSettings = AssessSettings()
 ) -> pd.DataFrame:
-    """Add direction of travel from each indicator's series (see qprlib.trend.direction)."""
-    empty = np.array([], dtype=float)
+    """Add direction of travel from each indicator's series (the rule of
+    qprlib.trend.direction, for all indicators of a frequency at once)."""
     window = {"monthly": settings.dot_window_months, "quarterly": settings.dot_window_quarters}
-    directions = [
-        direction(
-            series.get(id_, empty),
-            polarity,
-            method=settings.dot_method,
-            window=window[freq],
-            alpha=settings.dot_alpha,
-            periods_per_year=PERIODS_PER_YEAR[freq],
-        )
-        for id_, polarity, freq in zip(
-            table["id"], table["polarity"], table["frequency"], strict=True
-        )
-    ]
-    return table.assign(direction=_objects(directions))
+    found = np.full(len(table), None, dtype=object)
+    for freq, per_year in PERIODS_PER_YEAR.items():
+        rows = (table["frequency"] == freq).to_numpy()
+        if rows.any():
+            width = max(window[freq], per_year + 1)  # room for same_period_last_year
+            found[rows] = directions(
+                series.tails(table["id"][rows], width),
+                table["polarity"][rows].to_numpy(),
+                method=settings.dot_method,
+                window=window[freq],
+                alpha=settings.dot_alpha,
+                periods_per_year=per_year,
+            )
+    return table.assign(direction=_objects(found))
 
 
 def add_spc(
-    table: pd.DataFrame, series: dict[str, np.ndarray], settings: AssessSettings = AssessSettings()
+    table: pd.DataFrame, series: SeriesGrid, settings: AssessSettings = AssessSettings()
 ) -> pd.DataFrame:
     """Add spc_variation, spc_assurance and spc_trial_limits (XmR over the whole series).
 
     The same chart as `qprlib.spc.spc(values, improvement, target, screen_outliers)` per
     indicator, computed for all indicators at once with `spc_summary`.
     """
-    kept = {id_: v[~np.isnan(v)] for id_ in table["id"] if (v := series.get(id_)) is not None}
-    kept = {id_: v for id_, v in kept.items() if len(v)}
-    if not kept:
+    row, value = series.points(table["id"])
+    if not len(row):
         return table.assign(spc_variation=None, spc_assurance=None, spc_trial_limits=None)
-    improvement = table["polarity"].map(IMPROVEMENT).fillna("neutral")
-    settings_by_id = pd.DataFrame(
-        {"id": table["id"], "improvement": improvement, "target": table["target"]}
-    ).drop_duplicates("id")
+    improvement = table["polarity"].map(IMPROVEMENT).fillna("neutral").to_numpy(dtype=object)
+    target = table["target"].to_numpy(dtype=float)
     long = pd.DataFrame(
-        {
-            "id": np.repeat(list(kept), [len(v) for v in kept.values()]),
-            "value": np.concatenate([np.empty(0), *kept.values()]),
-        }
-    ).merge(settings_by_id, on="id", how="left", sort=False)
+        {"row": row, "value": value, "improvement": improvement[row], "target": target[row]}
+    )
     summary = spc_summary(
         long,
+        by="row",
         improvement="improvement",
         target="target",
         screen_outliers=settings.spc_screen_outliers,
     )
-    found = table[["id"]].merge(summary, on="id", how="left", sort=False)
+    found = pd.DataFrame({"row": np.arange(len(table))}).merge(summary, on="row", how="left")
     trial = found["trial_limits"].map(lambda t: None if pd.isna(t) else bool(t))
     return table.assign(
         spc_variation=_objects(found["variation"]),
