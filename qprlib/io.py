@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -714,6 +715,55 @@ def plural(count: int, noun: str) -> str:
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     """Write frame as UTF-8 CSV (no index); readers see the old file or the new, never half."""
     replace_atomically(Path(path), frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+
+
+def write_frames_json(path: str | Path, frames: dict[str, pd.DataFrame], meta: dict) -> None:
+    """Write named tables and a header as one JSON file that `read_frames_json` gives back
+    exactly: dtypes, dates, None and every float digit (the build's shared assessment)."""
+    payload = {"meta": meta, "frames": {name: _frame_json(f) for name, f in frames.items()}}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(Path(path), json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def read_frames_json(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]] | None:
+    """(header, tables) as `write_frames_json` wrote them; None when the file is missing or
+    not such a file (callers then compute the tables themselves)."""
+    try:
+        payload = json.loads(Path(path).read_bytes())
+        frames = {name: _json_frame(f) for name, f in payload["frames"].items()}
+        return payload["meta"], frames
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _frame_json(frame: pd.DataFrame) -> dict:
+    columns = {}
+    for name, column in frame.items():
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values = [None if pd.isna(v) else v.isoformat() for v in column]
+        else:  # tolist: plain Python values; repr of a float keeps every digit
+            values = [None if _is_missing(v) else v for v in column.tolist()]
+        columns[str(name)] = {"dtype": str(column.dtype), "values": values}
+    return columns
+
+
+def _json_frame(columns: dict) -> pd.DataFrame:
+    frame = {}
+    for name, column in columns.items():
+        dtype, values = column["dtype"], column["values"]
+        if dtype.startswith("datetime64"):
+            frame[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype(dtype)
+        elif dtype == "object":
+            frame[name] = pd.Series(values, dtype=object)
+        elif dtype.startswith("float"):
+            frame[name] = pd.Series([np.nan if v is None else v for v in values], dtype=dtype)
+        else:
+            frame[name] = pd.Series(values, dtype=dtype)
+    return pd.DataFrame(frame)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
 
 
 def keep_read_only_copy(source: str | Path, folder: str | Path) -> Path:

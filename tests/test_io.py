@@ -621,3 +621,33 @@ def test_the_sample_data_loads(repo_root):
     loaded = io.load(folder)
     assert len(loaded.indicators) > 0
     assert io.summary_line(loaded).startswith(f"{len(loaded.indicators)} indicators")
+
+
+def test_frames_json_gives_the_tables_back_exactly(tmp_path):
+    # The build's shared assessment: dtypes, dates, None (never NaN) and every float digit.
+    frame = pd.DataFrame(
+        {
+            "id": ["007", "B"],
+            "period_end": pd.to_datetime(["2023-09-30", None]),
+            "value": [0.1 + 0.2, np.nan],
+            "rag": ["Green", None],
+            "trial": np.array([True, None], dtype=object),
+            "call_in": [False, True],
+            "n": [3, 4],
+        }
+    )
+    path = tmp_path / "assessment.json"
+    io.write_frames_json(path, {"current": frame, "previous": frame.iloc[:0]}, {"quarter": "Q"})
+    header, frames = io.read_frames_json(path)
+    assert header == {"quarter": "Q"}
+    pd.testing.assert_frame_equal(frames["current"], frame, check_exact=True)
+    assert frames["current"]["rag"][1] is None and frames["current"]["trial"][0] is True
+    assert list(frames["previous"].dtypes) == list(frame.dtypes)
+
+
+@pytest.mark.parametrize("content", [None, b"", b"not json", b'{"frames": 3}'])
+def test_missing_or_foreign_frames_json_reads_as_none(tmp_path, content):
+    path = tmp_path / "assessment.json"
+    if content is not None:
+        path.write_bytes(content)
+    assert io.read_frames_json(path) is None
