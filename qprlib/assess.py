@@ -9,7 +9,7 @@ indicators) are the ones it is judged against.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,20 @@ def assess(
         .pipe(add_missing_action)
     )
     return table.assign(quarter=str(quarter))[COLUMNS].reset_index(drop=True)
+
+
+def made_from(
+    data: QprData, quarter: Quarter | str, settings: AssessSettings, library: str
+) -> dict:
+    """What an assessment is made from: quarter, settings, data hash and `library` (qprlib's
+    source hash). The build saves it with the assessment it shares with the notebooks, which
+    reuse that assessment only when all of it matches their own."""
+    return {
+        "quarter": str(Quarter.parse(quarter)),
+        "settings": asdict(settings),
+        "data_hash": data.data_hash,
+        "qprlib": library,
+    }
 
 
 def reported(data: QprData, quarter: Quarter) -> pd.DataFrame:

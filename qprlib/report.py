@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from qprlib import charts, io, provenance, tables
-from qprlib.assess import IMPROVEMENT, AssessSettings, assess, history, series_by_id
+from qprlib.assess import (
+    IMPROVEMENT,
+    AssessSettings,
+    assess,
+    history,
+    made_from,
+    series_by_id,
+)
 from qprlib.errors import ParamsError
 from qprlib.periods import Quarter
 from qprlib.rag import RED
@@ -108,6 +115,7 @@ def prepare(
     git_commit: str = "",
     data_hash: str = "",
     run_time: str = "",
+    assessment_path: str | Path = "",
     **settings: object,
 ) -> Context:
     """Load the data, assess the quarter and the one before, summarise: one call per notebook.
@@ -115,6 +123,8 @@ def prepare(
     `settings` are AssessSettings fields (dot_method, dot_window_quarters, dot_window_months,
     dot_alpha, amber_mode, amber_tolerance, spc_screen_outliers). Provenance values left blank
     are computed now (git commit of this checkout, hash of the data files, the current time).
+    `assessment_path`: the build's assessment of both quarters (build/<quarter>/assessment.json),
+    used when made from this data, quarter, settings and qprlib; otherwise assessed now.
     """
     parameters = {
         "quarter": quarter, "data_dir": str(data_dir), "directorate": directorate,
@@ -127,7 +137,8 @@ def prepare(
         "data_hash": data_hash or data.data_hash,
         "run_time": run_time or provenance.utc_now(),
     }
-    return context(data, quarter, parameters=parameters, provenance=recorded)
+    saved = io.read_frames_json(assessment_path) if assessment_path else None
+    return context(data, quarter, parameters=parameters, provenance=recorded, saved=saved)
 
 
 def context(
@@ -136,8 +147,10 @@ def context(
     *,
     parameters: dict[str, object] | None = None,
     provenance: dict[str, str] | None = None,
+    saved: tuple[dict, dict[str, pd.DataFrame]] | None = None,
 ) -> Context:
-    """The Context for loaded data: `parameters` as `prepare` takes them (minus data_dir)."""
+    """The Context for loaded data: `parameters` as `prepare` takes them (minus data_dir);
+    `saved`: a precomputed assessment as `io.read_frames_json` returns it (see `assessed`)."""
     p = {"directorate": None, "council": "", "committee": "Cabinet", "meeting_date": "",
          "author": "", **(parameters or {})}  # fmt: skip
     known = {f.name for f in fields(AssessSettings)}
@@ -147,8 +160,7 @@ def context(
         raise ParamsError(f"unknown parameter(s) {', '.join(unknown)}")
     quarter_ = Quarter.parse(quarter)
     assess_settings = AssessSettings(**settings)
-    current = assess(data, quarter_, assess_settings)
-    previous = assess(data, quarter_.previous(), assess_settings)
+    current, previous = assessed(data, quarter_, assess_settings, saved)
     past = history(data, quarter_, assess_settings)
     directorate = p["directorate"] or None
     if directorate:
@@ -163,6 +175,21 @@ def context(
         meeting_date=p["meeting_date"], author=p["author"], provenance=provenance or {},
         parameters={"quarter": str(quarter_), **p},
     )  # fmt: skip
+
+
+def assessed(
+    data: io.QprData,
+    quarter: Quarter,
+    settings: AssessSettings,
+    saved: tuple[dict, dict[str, pd.DataFrame]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quarter's and the previous quarter's assessment: `saved` ("current", "previous")
+    when it was made from exactly these inputs (`assess.made_from`), else assessed now."""
+    if saved is not None:
+        header, tables = saved
+        if header == made_from(data, quarter, settings, provenance.source_hash()):
+            return tables["current"], tables["previous"]
+    return assess(data, quarter, settings), assess(data, quarter.previous(), settings)
 
 
 def _only(table: pd.DataFrame, directorate: str) -> pd.DataFrame:

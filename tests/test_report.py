@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 
 from qprlib import io, report
+from qprlib.assess import assess
 from qprlib.errors import ParamsError
 from qprlib.io import QprData
+from qprlib.periods import Quarter
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MONTHS = pd.date_range("2021-04-30", "2023-09-30", freq="ME")
@@ -273,3 +275,37 @@ def test_cover_matches_seed_001_on_the_sample_data():
     assert "1.2. The QPR includes 38 Key Performance Indicators" in markdown(
         report.cover_introduction(ctx)
     )
+
+
+def test_a_saved_assessment_is_used_only_when_made_from_the_same_inputs():
+    from qprlib import provenance
+    from qprlib.assess import AssessSettings, made_from
+
+    data, quarter, settings = small_council(), Quarter.parse("2023/24 Q2"), AssessSettings()
+    marked = {"current": pd.DataFrame({"id": ["saved"]}), "previous": pd.DataFrame()}
+    header = made_from(data, quarter, settings, provenance.source_hash())
+    current, _ = report.assessed(data, quarter, settings, (header, marked))
+    assert list(current["id"]) == ["saved"]
+    for stale in ({"data_hash": "other"}, {"quarter": "2023/24 Q1"}, {"qprlib": "old"}):
+        current, _ = report.assessed(data, quarter, settings, (header | stale, marked))
+        assert "saved" not in list(current["id"]), stale  # assessed afresh
+    other = AssessSettings(dot_alpha=0.1)
+    current, previous = report.assessed(data, quarter, other, (header, marked))
+    pd.testing.assert_frame_equal(current, assess(data, quarter, other))
+    pd.testing.assert_frame_equal(previous, assess(data, quarter.previous(), other))
+
+
+def test_prepare_reads_the_builds_assessment(tmp_path, repo_root, monkeypatch):
+    from qprlib import provenance
+    from qprlib.assess import AssessSettings, made_from
+
+    data = io.load(repo_root / "data")
+    quarter = Quarter.parse("2023/24 Q2")
+    tables = {"current": assess(data, quarter), "previous": assess(data, quarter.previous())}
+    header = made_from(data, quarter, AssessSettings(), provenance.source_hash())
+    io.write_frames_json(tmp_path / "assessment.json", tables, header)
+    monkeypatch.setattr(report, "assess", lambda *args: pytest.fail("assessed again"))
+    ctx = report.prepare(
+        "2023/24 Q2", repo_root / "data", assessment_path=str(tmp_path / "assessment.json")
+    )
+    pd.testing.assert_frame_equal(ctx.current, tables["current"])
