@@ -61,6 +61,7 @@ KERNEL_NOISE = (  # harmless kernel chatter (tooling.md §2.5), kept out of the 
 )
 KERNEL_START_RACE = ("Address already in use", "Kernel didn't respond", "Kernel died before")
 SLUG_MAX = 60
+ASSESSMENT_FILE = "assessment.json"  # both quarters' assessment, for notebooks' assessment_path
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def build(
         shutil.rmtree(out / PARTIAL_DIR, ignore_errors=True)  # left by a killed build
         outcome.kpis = write_assessment(assessment, kpis_key, out, log)
         stale = [run for run in runs if force or not up_to_date(run)]
+        share_assessment(stale, assessment, kpis_key, data, params, out, log)
         outcome.results = [skipped(run, log) for run in runs if run not in stale]
         outcome.results += execute(stale, jobs or os.cpu_count() or 1, log)
         current = current_reports(outcome, runs, out, partial=bool(directorates))
@@ -294,6 +296,7 @@ def plan_runs(
         "git_commit": provenance.git_commit(paths.root),
         "data_hash": data.data_hash,
         "run_time": run_time,
+        "assessment_path": str(out / ASSESSMENT_FILE),
     }
     library = provenance.source_hash()
     known = declared_cache(out)
@@ -476,6 +479,37 @@ def write_assessment(assessment, key: str, out: Path, log: BuildLog) -> str:
     write_text_atomic(out / "kpis.stamp.json", json.dumps({"key": key}))
     log.line(f"written     kpis.csv ({len(assessment)} indicators)")
     return "written"
+
+
+def share_assessment(runs, assessment, key: str, data, params: RunParams, out: Path, log) -> None:
+    """build/<slug>/assessment.json: the quarter's and the previous quarter's assessment, made
+    once for the runs whose notebook declares `assessment_path` instead of once per notebook.
+
+    Notebooks use it only when made from their own inputs (qprlib.report.assessed); if it
+    cannot be made it is removed and each notebook assesses the data itself.
+    """
+    if not any("assessment_path" in run.declared for run in runs):
+        return
+    target, stamp = out / ASSESSMENT_FILE, out / "assessment.stamp.json"
+    if read_stamp(stamp).get("key") == key and target.is_file():
+        return
+    from qprlib import io
+    from qprlib.assess import assess, made_from
+
+    try:
+        settings = params.assess_settings()
+        done = assessment is not None and not isinstance(assessment, Exception)
+        current = assessment if done else assess_quarter(data, params)
+        previous = assess(data, params.quarter.previous(), settings)
+        header = made_from(data, params.quarter, settings, provenance.source_hash())
+        io.write_frames_json(target, {"current": current, "previous": previous}, header)
+    except Exception as error:  # the notebooks will meet (and report) the same problem
+        target.unlink(missing_ok=True)
+        stamp.unlink(missing_ok=True)
+        log.line(f"not written {ASSESSMENT_FILE}: {type(error).__name__}: {error}")
+        return
+    write_text_atomic(stamp, json.dumps({"key": key}))
+    log.line(f"written     {ASSESSMENT_FILE} (this quarter and the previous one)")
 
 
 # --- execution

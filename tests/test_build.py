@@ -381,3 +381,35 @@ def test_kpis_csv_is_the_quarters_assessment(project, monkeypatch):
     _, table = build_module.plan_assessment(params, data, out_dir(project), force=True)
     assert list(table["id"]) == ["K0", "K1"]
     assert list(table["rag"]) == ["Green", "Green"]  # 82 against a target of 80
+
+
+def test_the_assessment_is_shared_once_with_notebooks_that_declare_assessment_path(
+    project, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from qprlib import provenance
+    from qprlib.assess import assess, made_from
+
+    monkeypatch.undo()  # the real assessment
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(project / "data")
+    out = out_dir(project)
+    target = out / build_module.ASSESSMENT_FILE
+    lines = []
+    log = SimpleNamespace(line=lines.append)
+    without = [SimpleNamespace(declared=("quarter",))]
+    build_module.share_assessment(without, None, "k1", data, params, out, log)
+    assert not target.exists()  # no notebook would read it
+
+    declares = [SimpleNamespace(declared=("quarter", "assessment_path"))]
+    build_module.share_assessment(declares, None, "k1", data, params, out, log)
+    assert lines == [f"written     {target.name} (this quarter and the previous one)"]
+    header, tables = io.read_frames_json(target)
+    settings = params.assess_settings()
+    assert header == made_from(data, params.quarter, settings, provenance.source_hash())
+    pd.testing.assert_frame_equal(tables["current"], assess(data, params.quarter, settings))
+    previous = assess(data, params.quarter.previous(), settings)
+    pd.testing.assert_frame_equal(tables["previous"], previous)
+    build_module.share_assessment(declares, None, "k1", data, params, out, log)  # same inputs
+    assert len([line for line in lines if line.startswith("written")]) == 1
