@@ -413,3 +413,27 @@ def test_the_assessment_is_shared_once_with_notebooks_that_declare_assessment_pa
     pd.testing.assert_frame_equal(tables["previous"], previous)
     build_module.share_assessment(declares, None, "k1", data, params, out, log)  # same inputs
     assert len([line for line in lines if line.startswith("written")]) == 1
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    sorted(FIXTURES.glob("*.ipynb")) + sorted((FIXTURES.parents[2] / "notebooks").glob("*.ipynb")),
+    ids=lambda path: f"{path.parent.name}/{path.name}",
+)
+def test_declared_parameters_are_those_papermill_finds(notebook):
+    import papermill
+
+    expected = tuple(papermill.inspect_notebook(str(notebook)))
+    assert build_module.declared_parameters(notebook) == expected
+
+
+def test_a_parameters_cell_that_is_not_plain_python_is_left_to_papermill(tmp_path):
+    nb = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+        }
+    )
+    source = "%matplotlib inline\nquarter: str = '2023/24 Q2'  # the quarter\nlimit = 3"
+    nb.cells = [nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]})]
+    nbformat.write(nb, tmp_path / "magic.ipynb")
+    assert build_module.declared_parameters(tmp_path / "magic.ipynb") == ("quarter", "limit")
