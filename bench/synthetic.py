@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +121,25 @@ def _awkward(grid: np.ndarray, quarterly: np.ndarray, ends: pd.DatetimeIndex, rn
     keep = quarter_end[None, :] | (early & ~quarter_end[None, :])
     grid[quarterly[:, None] & ~keep] = np.nan
     return grid
+
+
+def council_of(directorates: int, per_directorate: int = 10, seed: int = 0) -> QprData:
+    """A sample-sized council per directorate: `per_directorate` monthly indicators each (the
+    sample council has about ten), named 'Directorate 1', 'Directorate 2', ..."""
+    data = synthetic_data(directorates * per_directorate, seed=seed)
+    names = [f"Directorate {i // per_directorate + 1}" for i in range(len(data.indicators))]
+    indicators = data.indicators.assign(
+        directorate=names, service_area=[f"{name} services" for name in names]
+    )
+    return replace(data, indicators=indicators)
+
+
+def write_council(data: QprData, folder: Path) -> Path:
+    """Write the five data files `qprlib.io.load` reads (commentary and milestones empty)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data.indicators.to_csv(folder / "indicators.csv", index=False)
+    data.targets.to_csv(folder / "targets.csv", index=False)
+    data.values.to_csv(folder / "values.csv", index=False, date_format="%Y-%m-%d")
+    data.commentary.to_csv(folder / "commentary.csv", index=False)
+    data.milestones.to_csv(folder / "milestones.csv", index=False)
+    return folder
