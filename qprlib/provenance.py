@@ -17,6 +17,7 @@ UNCOMMITTED = "(uncommitted changes)"
 PACKAGE_DIR = Path(__file__).resolve().parent
 VERSIONED = ("qprlib", "papermill", "nbclient", "ipykernel", "pandas", "numpy", "scipy")
 VERSIONED += ("matplotlib", "seaborn", "nbconvert")
+COMPILED = (".pyc", ".pyo")  # made by Python from the source: not an input
 
 
 def git_commit(root: Path) -> str:
@@ -43,15 +44,23 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def source_hash(package_dir: Path = PACKAGE_DIR) -> str:
-    """sha256 over qprlib's Python source (names and bytes): changes when the library does."""
+def source_hash(package_dir: Path | None = None) -> str:
+    """sha256 over qprlib's files (names and bytes): its Python source and the render templates
+    and stylesheet in templates/, so a change to how reports look makes them stale too."""
+    package_dir = Path(package_dir or PACKAGE_DIR)
     digest = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*.py")):
-        if "__pycache__" in path.parts:
+    for path in sorted(package_dir.rglob("*")):
+        parts = path.relative_to(package_dir).parts
+        if not path.is_file() or path.suffix in COMPILED or _ignored(parts):
             continue
         digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _ignored(parts: tuple[str, ...]) -> bool:
+    """Caches and hidden files (editor swap files, .DS_Store) are not the library."""
+    return any(part == "__pycache__" or part.startswith(".") for part in parts)
 
 
 def text_hash(text: str) -> str:

@@ -626,6 +626,37 @@ def test_stylesheet_text_colours_meet_wcag_aa():
             assert contrast(colour, palette[background]) >= 4.5
 
 
+def test_a_stylesheet_or_template_change_makes_the_reports_stale(tmp_path, monkeypatch):
+    from qprlib import build, provenance
+    from qprlib.io import load
+    from qprlib.params import load_params
+
+    package = tmp_path / "qprlib"
+    shutil.copytree(render.TEMPLATES.parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(provenance, "PACKAGE_DIR", package)
+    repo = render.REPO
+    params = load_params("2023/24 Q2", repo / "params")
+    data = load(repo / "data")
+    paths = build.Paths.at(repo)
+
+    def keys() -> list[str]:
+        runs = build.plan_runs(params, [], True, data, paths, tmp_path / "build", "T")
+        return [run.key for run in runs]
+
+    before, hashed = keys(), provenance.source_hash()
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "render.cpython-311.pyc").write_bytes(b"compiled")
+    (package / "templates" / ".qpr.css.swp").write_bytes(b"an editor's swap file")
+    assert provenance.source_hash() == hashed  # caches and hidden files are not inputs
+    for template in ("qpr.css", "report.typ"):
+        path = package / "templates" / template
+        path.write_text(path.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
+        assert provenance.source_hash() != hashed, template
+        hashed = provenance.source_hash()
+    after = keys()
+    assert all(b != a for b, a in zip(before, after, strict=True))  # every report re-runs
+
+
 # ---------------------------------------------------------------- Quarto engine
 
 
