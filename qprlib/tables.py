@@ -64,6 +64,28 @@ def md_escape(text: object) -> str:
     return _MD_BLOCK_MARKER.sub(r"\\\1", escaped)
 
 
+# CSV injection (OWASP): a spreadsheet treats a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` for open-data CSV: text cells that a spreadsheet would run as a
+    formula get a leading `'` (shown as typed, never run); numbers, dates and missing values
+    are untouched, so a negative number stays a number."""
+    text = [name for name, column in frame.items() if _holds_text(column)]
+    return frame.assign(**{name: frame[name].map(_csv_safe_cell) for name in text})
+
+
+def _holds_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+
+
+def _csv_safe_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _class_name(word: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", word.lower()).strip("-")
 

@@ -226,3 +226,46 @@ def test_milestones_table_dates_and_status():
 def test_cell_without_classes_is_plain_escaped_text():
     assert Cell("a_b").markdown() == "a\\_b"
     assert Cell("a<b").html() == "a&lt;b"
+
+
+# --- open data: CSV injection (OWASP "CSV Injection": =, +, -, @, tab and CR start a formula)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Calls answered = 85%", "Calls answered = 85%"),  # only the first character counts
+        ("", ""),
+    ],
+)
+def test_csv_safe_neutralises_text_a_spreadsheet_would_run(text, expected):
+    frame = pd.DataFrame({"commentary": [text]})
+    assert tables.csv_safe(frame)["commentary"].tolist() == [expected]
+
+
+def test_csv_safe_leaves_numbers_dates_and_missing_values_alone():
+    frame = pd.DataFrame(
+        {
+            "value": [-5.5, 3.0, float("nan")],
+            "count": [-1, 0, 2],
+            "period_end": pd.to_datetime(["2023-09-30", "2023-06-30", None]),
+            "name": ["-Minus", None, "Plain"],
+            "call_in": [True, False, True],
+            "unit": pd.Series(["=1", "percent", pd.NA], dtype="string"),
+        }
+    )
+    safe = tables.csv_safe(frame)
+    pd.testing.assert_frame_equal(
+        safe.drop(columns=["name", "unit"]), frame.drop(columns=["name", "unit"])
+    )
+    assert safe["name"].tolist() == ["'-Minus", None, "Plain"]
+    assert safe["unit"].tolist()[:2] == ["'=1", "percent"]
+    assert frame["name"].tolist() == ["-Minus", None, "Plain"]  # the argument is not changed
+    written = safe.to_csv(index=False)
+    assert "\n-5.5," in written and ",-1," in written  # negative numbers stay numbers
