@@ -489,8 +489,10 @@ def write_assessment(assessment, key: str, out: Path, log: BuildLog) -> str:
         log.detail("".join(traceback.format_exception(assessment)))
         return f"{FAILED}: {type(assessment).__name__}: {assessment}"
     from qprlib import io
+    from qprlib.tables import csv_safe
 
     target = out / "kpis.csv"
+    assessment = csv_safe(assessment)  # open data: no cell a spreadsheet would run as a formula
     writer = getattr(io, "write_csv_atomic", None)
     if writer is not None:
         writer(assessment, target)
