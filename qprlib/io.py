@@ -22,6 +22,7 @@ What an Excel user can send and still be understood (decided here, once):
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import hashlib
 import json
@@ -594,6 +595,70 @@ def check_floor_side(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     return problems
 
 
+TARGET_PAIRS = {  # kind -> the two targets.csv cells its rating needs, and what they are
+    "kpi": {"target": "the year's target", "floor": "the floor standard"},
+    "activity": {"lower": "the bottom of the expected range", "upper": "the top of the range"},
+}
+
+
+def check_target_pairs(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """A KPI's row has both a target and a floor; an activity's both ends of its range.
+
+    With only one of the two an indicator would be silently unrated (RAG needs the target
+    and the floor: DESIGN.md), so a half-filled row is an error, and so is an empty one: a
+    row in targets.csv is what makes an indicator reported in the year.
+    """
+    kinds = lookup(tables["indicators.csv"], "kind")
+    problems = []
+    for row, record in tables["targets.csv"].iterrows():
+        kind = kinds.get(record["id"])
+        if kind not in TARGET_PAIRS:
+            continue
+        needed = TARGET_PAIRS[kind]  # type: ignore[index]
+        noun = "KPI" if kind == "kpi" else "activity indicator"
+        held = {column: record[column] for column in needed if not np.isnan(record[column])}
+        if len(held) == 1:
+            ((have, x),) = held.items()
+            (lacking,) = needed.keys() - held.keys()
+            problems.append(
+                Problem(
+                    "targets.csv",
+                    row,
+                    lacking,
+                    f"is empty for {noun} '{record['id']}' in {record['year']}, which has "
+                    f"{have} {show(x)}; expected {needed[lacking]} as well (with only one of "
+                    "the two it cannot be rated)",
+                )
+            )
+        elif not held:
+            first, second = needed
+            problems.append(
+                Problem(
+                    "targets.csv",
+                    row,
+                    first,
+                    f"{noun} '{record['id']}' has a row for {record['year']} with no {first} "
+                    f"and no {second}; expected {needed[first]} and {needed[second]} (or no "
+                    "row, if it is not reported that year)",
+                )
+            )
+    return problems
+
+
+def check_milestone_directorates(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Every milestone's directorate is one in indicators.csv (else no dashboard shows it)."""
+    known = set(tables["indicators.csv"]["directorate"])
+    problems = []
+    for row, name in tables["milestones.csv"]["directorate"].items():
+        if name and name not in known:
+            message = (
+                f"'{name}' is not a directorate in indicators.csv{did_you_mean(name, known)}; "
+                f"expected one of: {', '.join(sorted(known))}"
+            )
+            problems.append(Problem("milestones.csv", row, "directorate", message))
+    return problems
+
+
 def check_kpi_targets(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     """A KPI with values in a financial year has a targets.csv row for that year."""
     indicators, values = tables["indicators.csv"], tables["values.csv"]
@@ -621,6 +686,8 @@ CROSS_CHECKS = {  # check -> the files it needs
     check_unit_limits: ("indicators.csv", "targets.csv", "values.csv"),
     check_floor_side: ("indicators.csv", "targets.csv"),
     check_kpi_targets: ("indicators.csv", "targets.csv", "values.csv"),
+    check_target_pairs: ("indicators.csv", "targets.csv"),
+    check_milestone_directorates: ("indicators.csv", "milestones.csv"),
 }
 
 
@@ -648,9 +715,10 @@ def load(data_dir: str | Path) -> QprData:
         if table is not None:
             tables[file] = table
             problems += [p for check in FILE_CHECKS[file] for p in check(table)]
+    said = {(p.file, p.row, p.column) for p in problems}  # an unreadable cell: said once
     for check, needs in CROSS_CHECKS.items():
         if tables.keys() >= set(needs):
-            problems += check(tables)
+            problems += [p for p in check(tables) if (p.file, p.row, p.column) not in said]
     for note in notes:
         warnings.warn(str(note), DataWarning, stacklevel=2)
     if problems:
@@ -660,6 +728,51 @@ def load(data_dir: str | Path) -> QprData:
         source=folder,
         data_hash=data_hash(contents),  # type: ignore[arg-type]
     )
+
+
+def check_quarter(data: QprData, quarter: Quarter | str, today: dt.date | None = None) -> None:
+    """Raise DataError unless the data can report `quarter`: it has ended, some KPI has a
+    targets.csv row for its financial year, and some such KPI has a value dated in it.
+
+    (`assess` itself gives a table of unrated KPIs for any quarter; a report of one must
+    not reach Cabinet.)
+    """
+    quarter = Quarter.parse(quarter)
+    today = today or dt.date.today()
+    if quarter.end >= today:
+        raise DataError(
+            f"QUARTER {quarter}: has not ended yet (it ends {quarter.end:%Y-%m-%d}); expected "
+            f"a quarter that has ended, such as {Quarter.last_ended(today)}"
+        )
+    year = quarter.financial_year
+    indicators, targets, values = data.indicators, data.targets, data.values
+    kpis = set(indicators.loc[indicators["kind"] == "kpi", "id"])
+    reported = kpis & set(targets.loc[targets["year"] == year, "id"])
+    if not reported:
+        raise DataError(
+            located(
+                "targets.csv",
+                None,
+                "year",
+                f"no KPI has a row for {year}, so none would be rated in {quarter}; expected "
+                f"a row with the target and floor of each KPI reported in {year}",
+            )
+        )
+    figures = values[values["id"].isin(reported) & values["value"].notna()]
+    start, end = pd.Timestamp(quarter.start), pd.Timestamp(quarter.end)
+    if not figures["period_end"].between(start, end).any():
+        latest = figures["period_end"].max()
+        held = f"the latest is for {latest:%Y-%m-%d}" if len(figures) else "there are none"
+        raise DataError(
+            located(
+                "values.csv",
+                None,
+                "period_end",
+                f"no value in {quarter} ({start:%Y-%m-%d} to {end:%Y-%m-%d}) for any of the "
+                f"{plural(len(reported), 'KPI')} reported in {year} ({held}); expected the "
+                "quarter's figures (import the returns with `qpr import`)",
+            )
+        )
 
 
 def reading_order(problem: Problem) -> tuple[int, float]:

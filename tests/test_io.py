@@ -8,6 +8,7 @@ import csv
 import os
 import stat
 import warnings
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -537,6 +538,95 @@ def test_no_target_needed_for_blank_values_or_activity_indicators(data):
     add_row(data, "values.csv", id="ASC01", period_end="2024-04-30", value="")
     add_row(data, "values.csv", id="ACT01", period_end="2024-06-30", value="1700")
     io.load(data)
+
+
+@pytest.mark.parametrize(
+    "row, blank, other, shown, expected",
+    [
+        (2, "floor", "target", "85", "the floor standard"),  # the reviewer's silently unrated KPI
+        (3, "target", "floor", "25", "the year's target"),
+        (4, "upper", "lower", "1000", "the top of the range"),
+    ],
+)
+def test_half_a_target_pair_is_an_error(data, row, blank, other, shown, expected):
+    set_cell(data, "targets.csv", row, blank, "")
+    id_, noun = read_rows(data / "targets.csv")[row - 1][0], "KPI"
+    noun = "activity indicator" if id_ == "ACT01" else noun
+    assert only_problem(data) == (
+        f"targets.csv, row {row}, column '{blank}': is empty for {noun} '{id_}' in 2023/24, "
+        f"which has {other} {shown}; expected {expected} as well (with only one of the two "
+        "it cannot be rated)"
+    )
+
+
+def test_a_kpi_row_with_neither_target_nor_floor_is_an_error(data):
+    set_cell(data, "targets.csv", 2, "target", "")
+    set_cell(data, "targets.csv", 2, "floor", "")
+    assert only_problem(data).startswith(
+        "targets.csv, row 2, column 'target': KPI 'ASC01' has a row for 2023/24 with no "
+        "target and no floor; expected"
+    )
+
+
+def test_an_unreadable_target_is_reported_once(data):
+    set_cell(data, "targets.csv", 2, "target", "eighty")
+    assert only_problem(data).startswith("targets.csv, row 2, column 'target': 'eighty' is not")
+
+
+def test_milestone_for_an_unknown_directorate(data):
+    set_cell(data, "milestones.csv", 2, "directorate", "place")
+    assert only_problem(data) == (
+        "milestones.csv, row 2, column 'directorate': 'place' is not a directorate in "
+        "indicators.csv (did you mean 'Place'?); expected one of: Adult Social Care, Place"
+    )
+
+
+# --- can the data report a quarter? (qpr assess and qpr build) ----------------------------
+
+TODAY = date(2023, 11, 15)  # 2023/24 Q3 (October to December) is under way
+
+
+def test_a_quarter_with_figures_and_targets_can_be_reported(data):
+    io.check_quarter(io.load(data), "2023/24 Q2", today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "quarter, ends", [("2023/24 Q3", "2023-12-31"), ("2024/25 Q1", "2024-06-30")]
+)
+def test_a_quarter_that_has_not_ended(data, quarter, ends):
+    with pytest.raises(DataError) as caught:
+        io.check_quarter(io.load(data), quarter, today=TODAY)
+    assert str(caught.value) == (
+        f"QUARTER {quarter}: has not ended yet (it ends {ends}); expected a quarter that has "
+        "ended, such as 2023/24 Q2"
+    )
+
+
+def test_a_quarter_no_kpi_has_a_target_for(data):
+    add_row(data, "targets.csv", id="ACT01", year="2024/25", lower="1000", upper="2000")
+    add_row(data, "values.csv", id="ACT01", period_end="2024-06-30", value="1500")
+    with pytest.raises(DataError) as caught:
+        io.check_quarter(io.load(data), "2024/25 Q1", today=date(2024, 8, 1))
+    assert str(caught.value) == (
+        "targets.csv, column 'year': no KPI has a row for 2024/25, so none would be rated in "
+        "2024/25 Q1; expected a row with the target and floor of each KPI reported in 2024/25"
+    )
+
+
+def test_a_quarter_with_targets_but_no_figures_yet(data):
+    with pytest.raises(DataError) as caught:
+        io.check_quarter(io.load(data), "2023/24 Q3", today=date(2024, 2, 1))
+    assert str(caught.value) == (
+        "values.csv, column 'period_end': no value in 2023/24 Q3 (2023-10-01 to 2023-12-31) "
+        "for any of the 2 KPIs reported in 2023/24 (the latest is for 2023-09-30); expected "
+        "the quarter's figures (import the returns with `qpr import`)"
+    )
+
+
+def test_an_activity_figure_alone_does_not_cover_a_quarter(data):
+    add_row(data, "values.csv", id="ACT01", period_end="2023-12-31", value="1500")
+    with pytest.raises(DataError, match="no value in 2023/24 Q3"):
+        io.check_quarter(io.load(data), "2023/24 Q3", today=date(2024, 2, 1))
 
 
 # --- everything at once ---------------------------------------------------------------------
