@@ -1,17 +1,20 @@
-"""The `qpr` command: validate, assess, build and start a new quarter.
+"""The `qpr` command: validate, assess, build, status and start a new quarter.
 
-Exit status: 0 success; 1 some report failed (the others were still built);
-2 bad input or usage (the message names the file, row and column; never a traceback).
+Exit status: 0 success; 1 some report failed (the others were still built), or for
+`qpr status` some report is not current; 2 bad input or usage (the message names the file,
+row and column; never a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from qprlib.errors import QprError
+from qprlib.errors import DataWarning, QprError
 
 EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("html", "pdf", "docx")
@@ -30,7 +33,8 @@ def _formats(text: str) -> tuple[str, ...]:
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(
-            f"'{text}' is not a list of formats; expected a comma-separated list of {', '.join(FORMATS)}"
+            f"'{text}' is not a list of formats; "
+            f"expected a comma-separated list of {', '.join(FORMATS)}"
         )
     return chosen
 
@@ -66,9 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--to",
         type=_formats,
-        default=("html", "pdf"),
+        default=None,
         metavar="FORMATS",
-        help="comma-separated: html,pdf,docx (default html,pdf; docx for the cover)",
+        help="comma-separated: html,pdf,docx (docx for the cover); default: the formats "
+        "last published for the quarter, or html,pdf",
     )
     build.add_argument(
         "--jobs",
@@ -85,6 +90,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--force", action="store_true", help="re-run reports that are up to date")
     build.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
+    build.add_argument(
+        "--quiet", action="store_true", help="print only the summary and errors (build.log has all)"
+    )
+    build.add_argument(
+        "--on-success",
+        metavar="CMD",
+        help="shell command run after a successful build, the summary on its stdin",
+    )
+    build.add_argument(
+        "--on-failure",
+        metavar="CMD",
+        help="shell command run when the build fails (exit 1 or 2), the summary on its stdin; "
+        "it gets QPR_QUARTER, QPR_OUTCOME, QPR_EXIT_STATUS and QPR_LOG",
+    )
+
+    status = commands.add_parser(
+        "status", help="when each quarter was built and which reports are current"
+    )
+    status.add_argument(
+        "quarter", nargs="?", help="e.g. '2023/24 Q2', 'latest' or 'current' (default: all built)"
+    )
+    status.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
+    status.add_argument("--format", choices=("table", "json"), default="table")
 
     validate = commands.add_parser("validate", help="check the data files and report problems")
     validate.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
@@ -140,7 +168,9 @@ def _assess(args: argparse.Namespace) -> int:
     from qprlib.periods import Quarter
 
     quarter = Quarter.parse(args.quarter)
-    table = assess(io.load(args.data), quarter)
+    data = io.load(args.data)
+    io.check_quarter(data, quarter)  # a table of unrated KPIs is not an assessment
+    table = assess(data, quarter)
     sys.stdout.write(format_assessment(table, args.format))
     return EXIT_OK
 
@@ -156,7 +186,18 @@ def _build(args: argparse.Namespace) -> int:
         engine=args.engine,
         force=args.force,
         data_dir=args.data,
+        quiet=args.quiet,
+        on_success=args.on_success,
+        on_failure=args.on_failure,
     )
+
+
+def _status(args: argparse.Namespace) -> int:
+    from qprlib.status import format_status, quarter_status
+
+    statuses = quarter_status(args.quarter, data_dir=args.data)
+    sys.stdout.write(format_status(statuses, args.format))
+    return EXIT_OK if all(s.all_current for s in statuses) else EXIT_REPORT_FAILED
 
 
 def _new_quarter(args: argparse.Namespace) -> int:
@@ -188,14 +229,33 @@ def _import(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"build": _build, "validate": _validate, "assess": _assess, "new-quarter": _new_quarter}
-COMMANDS |= {"returns": _returns, "import": _import}
+COMMANDS |= {"returns": _returns, "import": _import, "status": _status}
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(command: str) -> Iterator[None]:
+    """Show data warnings (an ignored column) as `qpr validate: warning: ...` lines on stderr,
+    not as Python's `file.py:12: DataWarning` with a line of source code."""
+    shown = warnings.showwarning
+
+    def show(message, category, *args, **kwargs) -> None:
+        if issubclass(category, DataWarning):
+            print(f"qpr {command}: warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DataWarning)
+        warnings.showwarning = show
+        yield
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `qpr` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with _warnings_as_lines(args.command):
+            return COMMANDS[args.command](args)
     except QprError as error:
         print(f"qpr {args.command}: {len(error.problems)} problem(s) found:", file=sys.stderr)
         for line in error.problems:
