@@ -2,19 +2,17 @@
 nothing is fetched from outside, no script runs from commentary, narrow screens do not scroll
 sideways. Uses Debian's chromium and axe-core from npm (scripts/install-system-deps.sh).
 
-The site is built here in a temporary folder from the fixture notebook; when a real
-`qpr build` has left executed notebooks in `build/<quarter>/` (or $QPR_BUILD_DIR), their
-pages are built into a second temporary site and checked the same way.
+Two sites are checked: one rendered here from the fixture notebook (hostile commentary), and
+the real sample quarter as `qpr build` makes it (the session fixture `sample_site` in
+conftest.py, shared with test_sample_report.py through one xdist group so it is built once).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from qprlib import render
@@ -36,7 +34,7 @@ LAUNCH_ARGS = [
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.xdist_group("browser"),
+    pytest.mark.xdist_group("sample-site"),  # the group of the `sample_site` fixture
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install chromium"
     ),
@@ -46,17 +44,9 @@ pytestmark = [
 ]
 
 
-def _real_quarters() -> list[Path]:
-    """build/<quarter>/ folders of a real `qpr build` ($QPR_BUILD_DIR or ./build), if any."""
-    build = Path(os.environ.get("QPR_BUILD_DIR", REPO / "build"))
-    if not build.is_dir():
-        return []
-    return sorted(p for p in build.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
-
-
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory) -> list[Path]:
-    """The fixture's site, and a site of the real reports when a real build exists."""
+def sites(tmp_path_factory, sample_site) -> list[Path]:
+    """The fixture's site and the real sample quarter's site."""
     root = tmp_path_factory.mktemp("browser")
     quarter = root / "build" / "2023-24-q2"
     quarter.mkdir(parents=True)
@@ -66,30 +56,12 @@ def sites(tmp_path_factory) -> list[Path]:
     site = root / "_site"
     reports = ["cover", "directorate-adult-social-care"]
     assert render.render_quarter(quarter, site, reports, ("html", "pdf"), "builtin") == []
-    found = [site]
-    real_site = root / "real_site"
-    for real in _real_quarters():
-        names = [p.stem for p in sorted(real.glob("*.ipynb")) if _ran_cleanly(p)]
-        if names:
-            render.render_quarter(real, real_site, names, ("html",), "builtin")
-    if real_site.is_dir():
-        found.append(real_site)
-    return found
+    return [site, sample_site]
 
 
 @pytest.fixture(scope="module")
 def site(sites) -> Path:
     return sites[0]
-
-
-def _ran_cleanly(path: Path) -> bool:
-    """A notebook papermill finished (failed runs are kept as <report>.failed.ipynb)."""
-    if not render.SAFE_NAME.match(path.stem):
-        return False
-    try:
-        return not nbformat.read(path, as_version=4).metadata.get("papermill", {}).get("exception")
-    except Exception:
-        return False
 
 
 def _pages(sites: list[Path]) -> list[Path]:
@@ -127,9 +99,18 @@ class Visit:
         self.context.close()
 
 
-def test_site_has_the_pages_to_check(site):
-    names = {p.relative_to(site).as_posix() for p in _pages([site])}
-    assert {"index.html", "2023-24-q2/cover.html"} <= names
+def test_sites_have_the_pages_to_check(sites):
+    fixture, sample = ({p.relative_to(s).as_posix() for p in _pages([s])} for s in sites)
+    assert {"index.html", "2023-24-q2/cover.html"} <= fixture
+    dashboards = {  # one per directorate of the sample council (data/README.md)
+        f"2023-24-q2/directorate-{slug}.html"
+        for slug in (
+            "chief-executives-department", "growth-environment-and-transport",
+            "children-young-people-and-education", "adult-social-care-and-health",
+            "public-health",
+        )
+    }  # fmt: skip
+    assert sample == {"index.html", "2023-24-q2/cover.html", "2023-24-q2/qpr.html", *dashboards}
 
 
 def axe(browser, path: Path) -> dict:
