@@ -63,20 +63,51 @@ def _student_t_sf(df: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def movements(
-    rows: np.ndarray, method: str = "regression", window: int = 8, alpha: float = 0.05, lag: int = 4
+    rows: np.ndarray,
+    method: str = "regression",
+    window: int = 8,
+    alpha: float = 0.05,
+    lag: int = 4,
+    per_quarter: int = 1,
 ) -> np.ndarray:
-    """+1/0/-1 (NaN: too few points) for each row, judged at its last column.
+    """+1/0/-1 (NaN: too few points, or no value in the latest quarter) for each row, judged
+    at its last column.
 
-    Rows are series aligned at their last period, oldest first, NaN-padded on the left.
+    Rows are series aligned at their last period, oldest first, NaN-padded on the left;
+    `per_quarter` periods make a quarter (1 quarterly, 3 monthly), the last `per_quarter`
+    columns being the quarter judged. A quarter with no value has no direction of travel
+    (there is nothing to travel from). "previous"/"same_period_last_year" compare each
+    quarter's latest value (as the assessment rates it) with the one `lag` quarters before.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     y = np.atleast_2d(np.asarray(rows, dtype=float))
+    quarters = quarter_values(y, per_quarter, lag + 1)
     if method == "regression":
-        return regression_movements(y[:, -window:], alpha)
-    if y.shape[1] <= lag:
-        return np.full(len(y), np.nan)
-    return np.sign(y[:, -1] - y[:, -1 - lag])  # NaN when either point is missing
+        move = regression_movements(y[:, -window:], alpha)
+    elif quarters.shape[1] <= lag:
+        move = np.full(len(y), np.nan)
+    else:
+        move = np.sign(quarters[:, -1] - quarters[:, -1 - lag])  # NaN when either is missing
+    return np.where(np.isnan(quarters[:, -1]), np.nan, move)
+
+
+def quarter_values(rows: np.ndarray, per_quarter: int, count: int) -> np.ndarray:
+    """The latest value in each of the last `count` quarters of each row (NaN: none), oldest
+    first; quarters are `per_quarter` columns counted back from the last column."""
+    y = np.atleast_2d(np.asarray(rows, dtype=float))
+    count = min(count, -(-y.shape[1] // per_quarter)) if y.shape[1] else 0
+    if count == 0:
+        return np.full((len(y), 1), np.nan)
+    width = count * per_quarter
+    padded = np.full((len(y), width), np.nan)
+    take = min(width, y.shape[1])
+    padded[:, width - take :] = y[:, y.shape[1] - take :]
+    blocks = padded.reshape(len(y), count, per_quarter)
+    seen = ~np.isnan(blocks)
+    last = per_quarter - 1 - np.argmax(seen[:, :, ::-1], axis=2)  # last seen column per block
+    latest = np.take_along_axis(blocks, last[:, :, None], axis=2)[:, :, 0]
+    return np.where(seen.any(axis=2), latest, np.nan)
 
 
 def words(move: np.ndarray, polarity: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -101,8 +132,9 @@ def directions(
 ) -> np.ndarray:
     """`direction` for every row of a matrix of series (aligned at their last period, oldest
     first, NaN = gap or before the series began), one polarity per row: an object array."""
-    lag = 1 if method == "previous" else periods_per_year
-    return words(movements(rows, method, window, alpha, lag), polarity)
+    per_quarter = max(1, periods_per_year // 4)  # 3 months, or 1 quarter, make a quarter
+    lag = 1 if method == "previous" else 4  # quarters back: the previous quarter, or a year
+    return words(movements(rows, method, window, alpha, lag, per_quarter), polarity)
 
 
 def direction(
@@ -115,11 +147,14 @@ def direction(
 ) -> str | None:
     """Direction of travel of a series ordered oldest to newest, judged at its last point.
 
-    method="regression": OLS over the last `window` points (gaps count as periods);
-    "previous": last point against the one before; "same_period_last_year": against the point
-    `periods_per_year` before. Returns "improving"/"stable"/"worsening" for polarity
-    higher/lower, "increasing"/"no change"/"decreasing" for polarity none, and None when there
-    are too few points to judge.
+    The last point is the quarter's end; `periods_per_year` (4 quarterly, 12 monthly) says
+    how many points make a quarter. method="regression": OLS over the last `window` points
+    (gaps count as periods); "previous": the quarter's latest value against the previous
+    quarter's (DESIGN.md: KCC's older "movement from the last quarter": 3 months back for
+    monthly indicators, 1 for quarterly); "same_period_last_year": against the same quarter a
+    year before. Returns "improving"/"stable"/"worsening" for polarity higher/lower,
+    "increasing"/"no change"/"decreasing" for polarity none, and None when there are too few
+    points to judge or the latest quarter has no value (no data, so no direction).
     """
     y = np.asarray(values, dtype=float).reshape(1, -1)
     return directions(y, [polarity], method, window, alpha, periods_per_year)[0]

@@ -181,3 +181,48 @@ def test_constant_series_whose_mean_is_not_exact_is_stable():
     # mean(0.1, 0.1, 0.1) != 0.1 in floating point: rounding must not look like a trend
     assert direction([0.1] * 7, "higher") == "stable"
     assert regression_movements(np.array([[0.1] * 24, [7.3] * 24]), 0.05).tolist() == [0, 0]
+
+
+# --- the previous quarter, and a quarter with no value (code review findings 1 and 5)
+
+
+@pytest.mark.parametrize(
+    "values, periods_per_year, expected",
+    [
+        # Monthly: September (8) against June (10), three months back, not August (5).
+        ([10, 10, 10, 5, 5, 8], 12, "worsening"),
+        ([5, 5, 5, 10, 10, 8], 12, "improving"),
+        # September missing: the quarter's latest value (August's 8), as the RAG uses.
+        ([10, 10, 10, 5, 8, NAN], 12, "worsening"),
+        # Quarterly: one quarter back.
+        ([10, 8], 4, "worsening"),
+    ],
+)
+def test_previous_compares_with_the_previous_quarter(values, periods_per_year, expected):
+    got = direction(values, "higher", method="previous", periods_per_year=periods_per_year)
+    assert got == expected
+
+
+def test_same_period_last_year_uses_the_quarters_latest_value():
+    # September missing: August (12) against last September (10).
+    values = [0, 0, 10] + [0] * 9 + [0, 12, NAN]
+    got = direction(values, "higher", method="same_period_last_year", periods_per_year=12)
+    assert got == "improving"
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    "values, periods_per_year",
+    [
+        ([1, 2, 3, 4, 5, 6, 7, 8, NAN], 4),  # quarterly: this quarter not reported
+        (list(range(1, 25)) + [NAN, NAN, NAN], 12),  # monthly: none of the quarter's months
+    ],
+)
+def test_a_quarter_with_no_value_has_no_direction(values, periods_per_year, method):
+    got = direction(values, "higher", method=method, periods_per_year=periods_per_year)
+    assert got is None
+
+
+def test_a_missing_last_month_still_has_a_direction():
+    values = list(range(1, 27)) + [NAN]  # July and August reported, September not
+    assert direction(values, "higher", window=24, periods_per_year=12) == "improving"
