@@ -65,6 +65,19 @@ class AssessSettings:
     amber_mode: str = "floor"  # or "tolerance": Amber within amber_tolerance of target
     amber_tolerance: float = 0.05
     spc_screen_outliers: bool = True  # drop moving ranges >= 3.267 x mean from the limits
+    # SPC baseline: the process limits (and the SPC chart) use the most recent periods up to
+    # the quarter's end, not the whole history since the data began. Making Data Count
+    # (domain.md 3.4): limits from fewer than 12-13 points are only "trial limits", and the
+    # MDC tool shows icons from 13 points; longer baselines mix in processes that have since
+    # changed (MDC rebases when the process changes). So: two years of monthly points (24, as
+    # the direction-of-travel window and the KCC charts) and 13 quarterly points (the fewest
+    # that give full, not trial, limits). Gaps count as periods, as for direction of travel.
+    spc_baseline_months: int = 24
+    spc_baseline_quarters: int = 13
+
+    def spc_baseline(self, frequency: str) -> int:
+        """Periods in the SPC baseline for a monthly or quarterly indicator."""
+        return self.spc_baseline_months if frequency == "monthly" else self.spc_baseline_quarters
 
 
 def assess(
@@ -184,14 +197,19 @@ class SeriesGrid:
             return np.full(at.shape, np.nan)
         return np.where(inside, self.flat[np.clip(at, 0, len(self.flat) - 1)], np.nan)
 
-    def points(self, ids) -> tuple[np.ndarray, np.ndarray]:
+    def points(self, ids, width=None) -> tuple[np.ndarray, np.ndarray]:
         """(row, value): the non-missing values of each of `ids`, in time order; `row` is the
-        position in `ids` (an id without values has none)."""
+        position in `ids` (an id without values has none). `width` (one for all, or one per
+        id): only the last `width` periods of each series."""
         where = self.ids.get_indexer(pd.Index(ids))
         rows = np.flatnonzero(where >= 0)
-        length = self.length[where[rows]]
+        full = self.length[where[rows]]
+        length = full.copy()
+        if width is not None:
+            length = np.minimum(full, np.broadcast_to(np.asarray(width), len(where))[rows])
+        first = self.start[where[rows]] + full - length
         offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-        value = self.flat[np.repeat(self.start[where[rows]], length) + offset]
+        value = self.flat[np.repeat(first, length) + offset]
         row = np.repeat(rows, length)
         keep = ~np.isnan(value)
         return row[keep], value[keep]
@@ -256,13 +274,14 @@ def add_direction(
     table: pd.DataFrame, series: SeriesGrid, settings: AssessSettings = AssessSettings()
 ) -> pd.DataFrame:
     """Add direction of travel from each indicator's series (the rule of
-    qprlib.trend.direction, for all indicators of a frequency at once)."""
+    qprlib.trend.direction, for all indicators of a frequency at once). A quarter with no
+    value has no direction (trend: the latest quarter of the series is empty)."""
     window = {"monthly": settings.dot_window_months, "quarterly": settings.dot_window_quarters}
     found = np.full(len(table), None, dtype=object)
     for freq, per_year in PERIODS_PER_YEAR.items():
         rows = (table["frequency"] == freq).to_numpy()
         if rows.any():
-            width = max(window[freq], per_year + 1)  # room for same_period_last_year
+            width = max(window[freq], 5 * per_year // 4)  # room for same_period_last_year
             found[rows] = directions(
                 series.tails(table["id"][rows], width),
                 table["polarity"][rows].to_numpy(),
@@ -277,12 +296,18 @@ def add_direction(
 def add_spc(
     table: pd.DataFrame, series: SeriesGrid, settings: AssessSettings = AssessSettings()
 ) -> pd.DataFrame:
-    """Add spc_variation, spc_assurance and spc_trial_limits (XmR over the whole series).
+    """Add spc_variation, spc_assurance and spc_trial_limits: an XmR chart over the SPC
+    baseline (the last `settings.spc_baseline(frequency)` periods up to the quarter's end).
 
     The same chart as `qprlib.spc.spc(values, improvement, target, screen_outliers)` per
-    indicator, computed for all indicators at once with `spc_summary`.
+    indicator, computed for all indicators at once with `spc_summary`. An indicator with no
+    value in the quarter has no SPC reading: the latest point would be an older quarter's.
     """
-    row, value = series.points(table["id"])
+    width = table["frequency"].map(settings.spc_baseline).to_numpy(dtype=int)
+    row, value = series.points(table["id"], width)
+    has_value = table["value"].notna().to_numpy()
+    keep = has_value[row]
+    row, value = row[keep], value[keep]
     if not len(row):
         return table.assign(spc_variation=None, spc_assurance=None, spc_trial_limits=None)
     improvement = table["polarity"].map(IMPROVEMENT).fillna("neutral").to_numpy(dtype=object)

@@ -508,8 +508,9 @@ def test_spc_columns_match_spc_run_one_indicator_at_a_time(sample_data):
     table = assess(sample_data, Q2)
     series = series_by_id(sample_data.values, sample_data.indicators, Q2)
     improvement = {"higher": "increase", "lower": "decrease"}
+    baseline = {"monthly": 24, "quarterly": 13}  # AssessSettings' SPC baseline defaults
     for _, r in table.iterrows():
-        values = series[r["id"]]
+        values = series[r["id"]][-baseline[r["frequency"]] :]
         one = spc(
             values[~np.isnan(values)],
             improvement=improvement.get(r["polarity"], "neutral"),
@@ -528,3 +529,45 @@ def test_indicator_without_any_values_has_no_spc_or_direction():
     e = row(assess(data, Q2), "EMPTY")
     assert [e[c] for c in ("rag", "direction", "spc_variation", "spc_trial_limits")] == [None] * 4
     assert not e["call_in"]
+
+
+def test_a_quarter_with_no_value_has_no_direction_spc_or_call_in():
+    # B was Red and worsening in Q1 and sent nothing for Q2: no data, so nothing to judge.
+    data = council(
+        [indicator("A"), indicator("B", frequency="quarterly")],
+        [target(i, y, target=90, floor=80) for i in "AB" for y in ("2022/23", "2023/24")],
+        monthly("A", "2022-04", [95] * 12 + [94, 93, 92]),  # ends June 2023
+        [*quarterly("B", "2022-06-30", [79, 77, 75, 73, 71])],  # ends June 2023
+    )
+    table = assess(data, Q2)
+    for id_ in "AB":
+        r = row(table, id_)
+        assert np.isnan(r["value"]) and r["rag"] is None
+        assert [r[c] for c in ("direction", "spc_variation", "spc_assurance")] == [None] * 3
+        assert r["spc_trial_limits"] is None
+        assert not r["call_in"] and r["call_in_reason"] is None
+    for method in ("previous", "same_period_last_year"):
+        other = assess(data, Q2, AssessSettings(dot_method=method))
+        assert other["direction"].isna().all(), method
+
+
+def test_spc_limits_come_from_the_baseline_not_the_whole_history():
+    # Three years at 50, then two years steady at 80 (small noise): over the whole history
+    # the last point is far above the mean (special cause); over the last 24 months it is
+    # ordinary variation around 80.
+    noise = [0.5, -0.5, 0.3, -0.3] * 6
+    values = [50.0 + n for n in noise[:12]] * 3 + [80.0 + n for n in noise]
+    years = ("2018/19", "2019/20", "2020/21", "2021/22", "2022/23", "2023/24")
+    data = council(
+        [indicator("A")],
+        [target("A", y, target=70, floor=60) for y in years],
+        monthly("A", "2018-10", values),  # October 2018 to September 2023
+    )
+    assert len(values) == 60 and values[-1] == 79.7
+    a = row(assess(data, Q2), "A")
+    assert a["spc_variation"] == "common_cause"
+    assert a["spc_assurance"] == "consistent_pass"  # target 70 below the baseline's limits
+    whole = row(assess(data, Q2, AssessSettings(spc_baseline_months=60)), "A")
+    assert whole["spc_variation"] == "special_cause_improvement"  # seven or more above the mean
+    # mean 62, limits about 62 +- 2 (the one big jump is screened out): target 70 above them
+    assert whole["spc_assurance"] == "consistent_fail"
