@@ -80,6 +80,8 @@ def baseline_assess(
     window_months: int = 24,
     window_quarters: int = 8,
     alpha: float = 0.05,
+    spc_months: int = 24,
+    spc_quarters: int = 13,
 ) -> pd.DataFrame:
     """One row per reported indicator: rag, previous_rag, direction, SPC and activity alert."""
     out = []
@@ -93,7 +95,9 @@ def baseline_assess(
         window = window_months if monthly else window_quarters
         direction = _direction(series, ind["polarity"], window, alpha)
         improvement = {"higher": "increase", "lower": "decrease"}.get(ind["polarity"], "neutral")
-        points = series.dropna().to_numpy()
+        points = series.iloc[-(spc_months if monthly else spc_quarters) :].dropna().to_numpy()
+        if pd.isna(value):  # no value in the quarter: no direction, no SPC reading
+            direction, points = None, points[:0]
         result = (
             spc(
                 points,
