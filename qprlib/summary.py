@@ -61,10 +61,19 @@ def _kpis(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[table["kind"] == "kpi"]
 
 
+def _has_value(kpis: pd.DataFrame) -> pd.Series:
+    """KPIs with a value this quarter (a table without a value column: all of them)."""
+    if "value" not in kpis.columns:
+        return pd.Series(True, index=kpis.index)
+    return kpis["value"].notna()
+
+
 def _direction_counts(kpis: pd.DataFrame) -> dict[str, int]:
-    # KCC's middle category is "stable or no clear trend": a KPI with too few points for a
-    # direction has no clear trend, so it is counted there and the three counts add up.
-    return _counts(kpis.fillna({"direction": STABLE}), "direction", DIRECTION_ORDER)
+    # KCC's middle category is "stable or no clear trend": a KPI with a value but too few
+    # points for a direction has no clear trend, so it is counted there. A KPI with no value
+    # this quarter has no direction at all and is not counted (nothing travelled).
+    reported = kpis.loc[_has_value(kpis)]
+    return _counts(reported.fillna({"direction": STABLE}), "direction", DIRECTION_ORDER)
 
 
 def _changes(now: dict[str, int], before: dict[str, int] | None) -> dict[str, int] | None:
@@ -82,6 +91,7 @@ class Summary:
     direction_changes: dict[str, int] | None
     red_by_service_area: dict[str, list[str]]  # service area -> KPI names, in table order
     call_in: pd.DataFrame  # CALL_IN_COLUMNS
+    no_data_count: int = 0  # KPIs with no value this quarter: no rating, no direction
 
     @property
     def unrated_count(self) -> int:
@@ -91,22 +101,31 @@ class Summary:
     def summary_paragraph(self) -> str:
         """The cover report's summary: 'Of the 38 Key Performance Indicators (KPIs) ...'."""
         n, green, amber, red = self.kpi_count, *(self.rag_counts[k] for k in RAG_ORDER)
-        text = (
-            f"Of the {n} Key Performance Indicator{_s(n)} (KPI{_s(n)}) contained within the QPR, "
-            f"{green} achieved target (Green), {amber} achieved or exceeded the floor standard "
-            f"but did not meet target (Amber). {red} KPI{_s(red)} did not meet the floor "
-            "standard (Red)."
+        if n == 0:
+            return "The QPR contains no Key Performance Indicators (KPIs) this Quarter."
+        of = (
+            "The QPR contains one Key Performance Indicator (KPI):"
+            if n == 1
+            else f"Of the {n} Key Performance Indicators (KPIs) contained within the QPR,"
         )
+        text = (
+            f"{of} {_count(green)} achieved target (Green), {_count(amber)} achieved or "
+            "exceeded the floor standard but did not meet target (Amber). "
+        )
+        if red:
+            text += f"{red} KPI{_s(red)} did not meet the floor standard (Red)."
+        else:
+            text += "No KPIs are rated Red (below the floor standard)."
         if self.unrated_count:
             u = self.unrated_count
-            text += f" {u} KPI{_s(u)} {'has' if u == 1 else 'have'} no data for the quarter."
+            text += f" {u} KPI{_s(u)} {_has(u)} no data for the quarter."
         return text
 
     def rag_sentences(self) -> list[str]:
         """One bullet per RAG status: '15 are rated Green (one fewer than ...) – the target ...'."""
         changes = self.rag_changes or {}
         return [
-            f"{self.rag_counts[k]} {_are(self.rag_counts[k])} rated {k}"
+            f"{_count(self.rag_counts[k]).capitalize()} {_are(self.rag_counts[k])} rated {k}"
             f"{_since(changes.get(k))} – {RAG_MEANING[k]}."
             for k in RAG_ORDER
         ]
@@ -114,7 +133,11 @@ class Summary:
     def red_intro(self) -> str:
         """'The 8 indicators where the RAG rating is Red, are in:' (paragraph 2.3)."""
         red = self.rag_counts[RED]
-        return f"The {red} indicator{_s(red)} where the RAG rating is Red, {_are(red)} in:"
+        if red == 0:
+            return "No KPIs are rated Red this Quarter."
+        if red == 1:
+            return "The one indicator where the RAG rating is Red is in:"
+        return f"The {red} indicators where the RAG rating is Red, are in:"
 
     def direction_sentence(self) -> str:
         """'With regards to Direction of Travel, seven indicators show a positive trend ...'."""
@@ -126,11 +149,18 @@ class Summary:
             if up
             else "no indicators show a positive trend"
         )
-        return (
+        text = (
             f"With regards to Direction of Travel, {improving}{_since(changes.get(IMPROVING))}, "
             f"{_subject(flat)} stable or with no clear trend{_since(changes.get(STABLE))}, "
             f"and {_subject(down)} showing a negative trend{_since(changes.get(WORSENING))}."
         )
+        if self.no_data_count:
+            u = self.no_data_count
+            text += (
+                f" {number_words(u).capitalize()} KPI{_s(u)} with no data this Quarter "
+                f"{_has(u)} no direction of travel."
+            )
+        return text
 
 
 def _s(n: int) -> str:
@@ -139,6 +169,15 @@ def _s(n: int) -> str:
 
 def _are(n: int) -> str:
     return "is" if n == 1 else "are"
+
+
+def _has(n: int) -> str:
+    return "has" if n == 1 else "have"
+
+
+def _count(n: int) -> str:
+    """A count in digits as the cover report prints them ('15'), 'none' for zero."""
+    return str(n) if n else "none"
 
 
 def _subject(n: int) -> str:
@@ -175,6 +214,7 @@ def summarise(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> Su
             direction_counts, None if before is None else _direction_counts(before)
         ),
         red_by_service_area=red_by_area,
+        no_data_count=int((~_has_value(kpis)).sum()),
         call_in=current.loc[current["call_in"].astype(bool), CALL_IN_COLUMNS].reset_index(
             drop=True
         ),

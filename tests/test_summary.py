@@ -292,3 +292,120 @@ def test_sample_council_calls_in_every_red_kpi_that_is_not_improving(seed_summar
         "RAG worsened from Amber to Red",
         "RAG worsened from Green to Red",
     }
+
+
+# --- every sentence at counts 0, 1 and 2 (code review finding 3): grammar from the counts
+
+
+def with_values(rags, directions, values):
+    return table(rags, directions).assign(value=values)
+
+
+@pytest.mark.parametrize(
+    "n, expected",
+    [
+        (0, "None are rated Red – performance did not meet the expected floor standard."),
+        (1, "1 is rated Red – performance did not meet the expected floor standard."),
+        (2, "2 are rated Red – performance did not meet the expected floor standard."),
+    ],
+)
+def test_rag_sentence_at_zero_one_two(n, expected):
+    summary = summarise(quarter(1, 0, n, 0, 1 + n, 0), None)
+    assert summary.rag_sentences()[2] == expected
+    assert summary.rag_sentences()[1].startswith("None are rated Amber – ")
+
+
+@pytest.mark.parametrize(
+    "n, expected",
+    [
+        (0, "No KPIs are rated Red this Quarter."),
+        (1, "The one indicator where the RAG rating is Red is in:"),
+        (2, "The 2 indicators where the RAG rating is Red, are in:"),
+    ],
+)
+def test_red_intro_at_zero_one_two(n, expected):
+    assert summarise(quarter(1, 0, n, 0, 1 + n, 0), None).red_intro() == expected
+
+
+@pytest.mark.parametrize(
+    "green, amber, red, expected",
+    [
+        (0, 0, 0, "The QPR contains no Key Performance Indicators (KPIs) this Quarter."),
+        (
+            1,
+            0,
+            0,
+            "The QPR contains one Key Performance Indicator (KPI): 1 achieved target (Green), "
+            "none achieved or exceeded the floor standard but did not meet target (Amber). "
+            "No KPIs are rated Red (below the floor standard).",
+        ),
+        (
+            0,
+            1,
+            1,
+            "Of the 2 Key Performance Indicators (KPIs) contained within the QPR, none achieved "
+            "target (Green), 1 achieved or exceeded the floor standard but did not meet target "
+            "(Amber). 1 KPI did not meet the floor standard (Red).",
+        ),
+        (
+            0,
+            0,
+            2,
+            "Of the 2 Key Performance Indicators (KPIs) contained within the QPR, none achieved "
+            "target (Green), none achieved or exceeded the floor standard but did not meet "
+            "target (Amber). 2 KPIs did not meet the floor standard (Red).",
+        ),
+    ],
+)
+def test_summary_paragraph_at_zero_one_two(green, amber, red, expected):
+    n = green + amber + red
+    assert summarise(quarter(green, amber, red, 0, n, 0), None).summary_paragraph() == expected
+
+
+@pytest.mark.parametrize(
+    "n, expected",
+    [
+        (0, "no indicators show a positive trend, none are stable or with no clear trend, and "
+            "none are showing a negative trend."),
+        (1, "one indicator shows a positive trend, one is stable or with no clear trend, and "
+            "one is showing a negative trend."),
+        (2, "two indicators show a positive trend, two are stable or with no clear trend, and "
+            "two are showing a negative trend."),
+    ],
+)  # fmt: skip
+def test_direction_sentence_at_zero_one_two(n, expected):
+    summary = summarise(quarter(n, n, n, n, n, n), None)
+    assert summary.direction_sentence() == "With regards to Direction of Travel, " + expected
+
+
+@pytest.mark.parametrize(
+    "missing, unrated, no_direction",
+    [
+        (0, "", ""),
+        (1, " 1 KPI has no data for the quarter.",
+         " One KPI with no data this Quarter has no direction of travel."),
+        (2, " 2 KPIs have no data for the quarter.",
+         " Two KPIs with no data this Quarter have no direction of travel."),
+    ],
+)  # fmt: skip
+def test_a_kpi_with_no_data_is_not_counted_as_no_clear_trend(missing, unrated, no_direction):
+    # Finding 1: no value this quarter means no direction, not "stable or no clear trend".
+    nan = float("nan")
+    current = with_values(
+        ["Green"] + [None] * missing,
+        ["improving"] + [None] * missing,
+        [90.0] + [nan] * missing,
+    )
+    summary = summarise(current, None)
+    assert summary.direction_counts == {"improving": 1, "stable": 0, "worsening": 0}
+    assert summary.summary_paragraph().endswith("(below the floor standard)." + unrated)
+    assert summary.direction_sentence().endswith("negative trend." + no_direction)
+
+
+def test_a_kpi_with_a_value_but_too_few_points_is_still_no_clear_trend():
+    current = with_values(["Green", "Red"], ["improving", None], [90.0, 10.0])
+    assert summarise(current, None).direction_counts == {
+        "improving": 1,
+        "stable": 1,
+        "worsening": 0,
+    }
