@@ -32,7 +32,7 @@ DIRECTION_WORDS = {
     "stable": ("Stable or no clear trend", "→"),
     "worsening": ("Worsening", "↓"),
     "increasing": ("Increasing", "↑"),
-    "no change": ("No change", "→"),
+    "no change": ("No clear trend", "→"),  # the KPIs' "no clear trend", without a polarity
     "decreasing": ("Decreasing", "↓"),
 }
 # Milestone status, Halton style: a symbol that also carries a word.
@@ -131,8 +131,13 @@ def rag_cell(rating: str | None) -> Cell:
     return Cell(rating, ("rag", f"rag-{rating.lower()}"))
 
 
-def direction_cell(direction: str | None) -> Cell:
-    """`improving` -> the word Improving with a decorative ↑ and classes `dot dot-improving`."""
+def direction_cell(direction: str | None, no_data: bool = False) -> Cell:
+    """`improving` -> the word Improving with a decorative ↑ and classes `dot dot-improving`.
+
+    no_data: the indicator has no value this quarter (so no direction): says "No data".
+    """
+    if no_data:
+        return Cell(NO_DATA, ("dot", "dot-none"))
     if direction not in DIRECTION_WORDS:
         return Cell("Not enough data", ("dot", "dot-none"))
     word, arrow = DIRECTION_WORDS[direction]
@@ -161,22 +166,55 @@ def _is_missing(value: object) -> bool:
         return False
 
 
-def format_value(value: object, unit: str) -> str:
-    """A value as members read it: percent 85.2%, number 1,234, days 12.5 days, currency £1.2m."""
+def format_value(value: object, unit: str, against: Iterable[object] = ()) -> str:
+    """A value as members read it: percent 85.2%, number 1,234, days 12.5 days, currency £1.2m.
+
+    `against`: the thresholds the value is rated on (target, floor; lower, upper). Decimals
+    are added until the printed value sits on the same side of each as the value itself, so
+    84.96 against a target of 85 prints 84.96%, never 85.0% (which would read as Green).
+    """
     if _is_missing(value):
         return NO_DATA
     x = float(value)
+    lines = [float(t) for t in against if not _is_missing(t)]
+    places = _places(x, lines)
     if unit == "percent":
-        return f"{_number(x)}%"
+        return f"{_number(x, places)}%"
     if unit == "days":
-        return f"{_number(x)} day" + ("" if x == 1 else "s")
+        return f"{_number(x, places)} day" + ("" if x == 1 else "s")
     if unit == "currency":
-        return _currency(x)
-    return _number(x)
+        short = _currency(x)
+        return short if _places(x, lines, short=True) is None else f"£{_number(x, places)}"
+    return _number(x, places)
 
 
-def _number(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+MAX_PLACES = 6  # beyond this a difference is not worth printing
+
+
+def _places(x: float, lines: list[float], short: bool = False) -> int | None:
+    """Decimal places to print x with: the usual (0 for whole numbers, else 1), or more when
+    rounding would put it on or across a threshold. short=True: None when the short currency
+    form (£1.2m) keeps every side, else 0."""
+    usual = 0 if x.is_integer() else 1
+    if short:
+        scale = 1e9 if abs(x) >= 1e9 else 1e6 if abs(x) >= 1e6 else 1.0
+        shown = round(x / scale, 1 if scale > 1 else 0) * scale
+        return None if _same_sides(x, shown, lines) else 0
+    for places in range(usual, MAX_PLACES + 1):
+        if _same_sides(x, round(x, places), lines):
+            return places
+    return MAX_PLACES
+
+
+def _same_sides(x: float, shown: float, lines: list[float]) -> bool:
+    return all(math.copysign(1, x - t) * (x != t) == math.copysign(1, shown - t) * (shown != t)
+               for t in lines)  # fmt: skip
+
+
+def _number(x: float, places: int | None = None) -> str:
+    if places is None:
+        places = 0 if float(x).is_integer() else 1
+    return f"{x:,.{places}f}"
 
 
 def _currency(x: float) -> str:
@@ -309,22 +347,35 @@ SPC_ASSURANCE_SHORT = {
 }
 
 
-def variation_cell(variation: str | None) -> Cell:
+def variation_cell(variation: str | None, no_data: bool = False) -> Cell:
     """An SPC variation icon in (short) words, with classes `spc spc-<variation>`."""
+    if no_data:
+        return Cell(NO_DATA, ("spc", "spc-none"))
     if variation not in SPC_VARIATION_SHORT:
         return Cell("Not enough data", ("spc", "spc-none"))
     return Cell(SPC_VARIATION_SHORT[variation], ("spc", f"spc-{_class_name(variation)}"))
 
 
-def assurance_cell(assurance: str | None) -> Cell:
+def assurance_cell(assurance: str | None, no_data: bool = False) -> Cell:
     """An SPC assurance icon in (short) words, with classes `spc spc-<assurance>`."""
+    if no_data:
+        return Cell(NO_DATA, ("spc", "spc-none"))
     if assurance not in SPC_ASSURANCE_SHORT:
         return Cell("No target", ("spc", "spc-none"))
     return Cell(SPC_ASSURANCE_SHORT[assurance], ("spc", f"spc-{_class_name(assurance)}"))
 
 
-def _values(frame: pd.DataFrame, column: str) -> list[str]:
-    return [format_value(v, u) for v, u in zip(frame[column], frame["unit"], strict=True)]
+def _no_value(frame: pd.DataFrame) -> list[bool]:
+    """True where the indicator has no value this quarter (direction and SPC: No data)."""
+    return frame["value"].isna().tolist()
+
+
+def _values(frame: pd.DataFrame, column: str, against: Sequence[str] = ()) -> list[str]:
+    """Formatted values; `against`: the columns of the thresholds each is rated on."""
+    lines = [tuple(frame[c].iloc[i] for c in against) for i in range(len(frame))]
+    return [
+        format_value(v, u, t) for v, u, t in zip(frame[column], frame["unit"], lines, strict=True)
+    ]
 
 
 def _columns_table(columns: dict, caption: str, id: str, widths, align=()) -> Table:
@@ -343,34 +394,36 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
     columns = {
         "Service area": a["service_area"],
         "KPI": a["name"],
-        "Latest": _values(a, "value"),
+        "Latest": _values(a, "value", against=("target", "floor")),
         "Target": _values(a, "target"),
         "Floor standard": _values(a, "floor"),
         "RAG": map(rag_cell, a["rag"]),
         "Previous RAG": map(rag_cell, a["previous_rag"]),
-        "Direction of travel": map(direction_cell, a["direction"]),
+        "Direction of travel": map(direction_cell, a["direction"], _no_value(a)),
     }
     widths = (13, 25, 10, 10, 10, 9, 10, 13)
     return _columns_table(columns, caption, id, widths, align="llrrrlll")
 
 
 def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashboard") -> Table:
-    """A directorate dashboard: each KPI's latest value, target, RAG, direction and SPC words.
+    """A directorate dashboard: each KPI's latest value, target, floor standard, RAG, direction
+    and SPC words.
 
-    Needs name, unit, value, target, rag, direction, spc_variation, spc_assurance.
+    Needs name, unit, value, target, floor, rag, direction, spc_variation, spc_assurance.
     """
     a = assessment
     columns = {
         "KPI": a["name"],
-        "Latest": _values(a, "value"),
+        "Latest": _values(a, "value", against=("target", "floor")),
         "Target": _values(a, "target"),
+        "Floor standard": _values(a, "floor"),
         "RAG": map(rag_cell, a["rag"]),
-        "Direction of travel": map(direction_cell, a["direction"]),
-        "Variation (SPC)": map(variation_cell, a["spc_variation"]),
-        "Assurance (SPC)": map(assurance_cell, a["spc_assurance"]),
+        "Direction of travel": map(direction_cell, a["direction"], _no_value(a)),
+        "SPC variation": map(variation_cell, a["spc_variation"], _no_value(a)),
+        "SPC assurance": map(assurance_cell, a["spc_assurance"], _no_value(a)),
     }
-    widths = (27, 11, 11, 10, 13, 14, 14)
-    return _columns_table(columns, caption, id, widths, align="lrrllll")
+    widths = (24, 10, 10, 10, 9, 12, 13, 12)
+    return _columns_table(columns, caption, id, widths, align="lrrrllll")
 
 
 def activity_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-activity") -> Table:
@@ -382,10 +435,10 @@ def activity_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-activi
     lower, upper = _values(a, "lower"), _values(a, "upper")
     columns = {
         "Activity indicator": a["name"],
-        "Latest": _values(a, "value"),
+        "Latest": _values(a, "value", against=("lower", "upper")),
         "Expected range": [f"{lo} to {hi}" for lo, hi in zip(lower, upper, strict=True)],
         "Alert": map(activity_cell, a["activity_alert"]),
-        "Direction": map(direction_cell, a["direction"]),
+        "Direction": map(direction_cell, a["direction"], _no_value(a)),
     }
     return _columns_table(columns, caption, id, (36, 12, 22, 14, 16), align="lrlll")
 
