@@ -63,6 +63,8 @@ KERNEL_NOISE = (  # harmless kernel chatter (tooling.md §2.5), kept out of the 
 KERNEL_START_RACE = ("Address already in use", "Kernel didn't respond", "Kernel died before")
 SLUG_MAX = 60
 ASSESSMENT_FILE = "assessment.json"  # both quarters' assessment, for notebooks' assessment_path
+FORMATS = ("html", "pdf", "docx")  # as qprlib.render
+DEFAULT_FORMATS = ("html", "pdf")  # a quarter's first build, unless --to says otherwise
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class Run:
     parameters: dict[str, Any]  # only those the notebook declares
     front_matter: dict[str, str]
     timeout: int
-    cwd: Path
+    cwd: Path  # the project root: the parameters' relative paths start there
     notebook_sha: str
     declared: tuple[str, ...]
     inputs: dict[str, Any]  # everything the stamp key is made from
@@ -156,7 +158,7 @@ class Outcome:
 def build(
     quarter: str | None = None,
     directorates: Sequence[str] = (),
-    formats: Sequence[str] = ("html", "pdf"),
+    formats: Sequence[str] | None = None,
     jobs: int | None = None,
     engine: str = "auto",
     force: bool = False,
@@ -168,15 +170,56 @@ def build(
     site_dir: Path | None = None,
     render: bool = True,
     interactive: bool | None = None,
+    quiet: bool = False,
+    on_success: str | None = None,
+    on_failure: str | None = None,
 ) -> int:
     """Build a quarter's reports; exit status 0, or 1 when a report or the render failed.
 
     Bad params or data raise a QprError (the CLI prints it and exits 2) before any notebook
     runs or anything is written. `directorates` (the CLI's --directorate) builds only those
     dashboards; otherwise the cover, the corporate QPR and every directorate's dashboard.
+    `formats` None means the formats last published for the quarter (else html and pdf), so
+    a plain rebuild never drops a format published before. `on_success`/`on_failure` are shell
+    commands run at the end (qprlib.notify), also when the build stops on bad input.
     """
+    from qprlib import notify
+
+    notifier = notify.Notifier(on_success, on_failure)
+    try:
+        paths = Paths.at(root, notebooks=notebooks_dir, build=build_dir, site=site_dir)
+        return _build(
+            quarter, directorates, formats, jobs, engine, force, data_dir, paths,
+            render=render, interactive=interactive, quiet=quiet, notifier=notifier,
+        )  # fmt: skip
+    except QprError as error:  # exit 2: nothing ran; the scheduled job still hears of it
+        notifier.stopped(_quarter_named(quarter, root), error)
+        raise
+
+
+def _quarter_named(quarter: str | None, root: Path | None) -> str:
+    """The quarter as canonical text when it can be worked out, else as given."""
+    with contextlib.suppress(QprError, OSError):
+        return str(resolve_quarter(quarter, Paths.at(root).params))
+    return quarter or "latest"
+
+
+def _build(
+    quarter: str | None,
+    directorates: Sequence[str],
+    formats: Sequence[str] | None,
+    jobs: int | None,
+    engine: str,
+    force: bool,
+    data_dir: Path,
+    paths: Paths,
+    *,
+    render: bool,
+    interactive: bool | None,
+    quiet: bool,
+    notifier,
+) -> int:
     started = provenance.utc_now()
-    paths = Paths.at(root, notebooks=notebooks_dir, build=build_dir, site=site_dir)
     params = load_params(resolve_quarter(quarter, paths.params), paths.params)
     data = load_data(_under_root(Path(data_dir), paths.root))
     if render and engine == "quarto":
@@ -188,8 +231,9 @@ def build(
     outcome = Outcome(params.quarter, started)
     if interactive is None:
         interactive = sys.stdout.isatty()
-    with build_lock(paths.build), BuildLog(out / "build.log", interactive) as log:
+    with build_lock(paths.build), BuildLog(out / "build.log", interactive, quiet) as log:
         log.line(f"Building {params.quarter} ({len(runs)} reports) from {data.source}")
+        formats = choose_formats(formats, out, log)
         shutil.rmtree(out / PARTIAL_DIR, ignore_errors=True)  # left by a killed build
         outcome.kpis = write_assessment(assessment, kpis_key, out, log)
         stale = [run for run in runs if force or not up_to_date(run)]
@@ -201,7 +245,28 @@ def build(
             render_site(outcome, out, paths.site, current, formats, engine, params, log)
         write_manifest(outcome, out, params, data, engine, formats, paths)
         log.summary(outcome, out, paths)
+        notifier.finished(str(params.quarter), outcome.exit_status, log.summary_text(), log)
     return outcome.exit_status
+
+
+def choose_formats(formats: Sequence[str] | None, out: Path, log: BuildLog) -> tuple[str, ...]:
+    """The formats to render: those asked for, else those last published for the quarter.
+
+    A plain `qpr build` after `make report` (which adds the Word cover) keeps the Word cover;
+    an explicit --to that leaves out a published format says so in the log.
+    """
+    manifest = read_stamp(out / "manifest.json")
+    published = manifest.get("published_formats", manifest.get("formats"))
+    published = tuple(f for f in published if f in FORMATS) if isinstance(published, list) else ()
+    if formats is None:
+        chosen = published or DEFAULT_FORMATS
+        if published:
+            log.line(f"formats     {', '.join(chosen)} (as last published; --to to change)")
+        return chosen
+    dropped = [f for f in published if f not in formats]
+    if dropped:
+        log.line(f"formats     {', '.join(formats)}: no longer publishing {', '.join(dropped)}")
+    return tuple(formats)
 
 
 # --- inputs: data, directorates, engine
@@ -292,12 +357,12 @@ def plan_runs(
         raise QprError(
             [f"{paths.notebooks / nb}.ipynb: report notebook not found" for nb in missing]
         )
-    values = params.notebook_values() | {
-        "data_dir": str(Path(data.source).resolve()),
+    values = params.notebook_values() | {  # paths as the kernel sees them, from the root
+        "data_dir": portable(Path(data.source), paths.root),
         "git_commit": provenance.git_commit(paths.root),
         "data_hash": data.data_hash,
         "run_time": run_time,
-        "assessment_path": str(out / ASSESSMENT_FILE),
+        "assessment_path": portable(out / ASSESSMENT_FILE, paths.root),
     }
     library = provenance.source_hash()
     known = declared_cache(out)
@@ -321,9 +386,22 @@ def plan_runs(
         }
         runs.append(
             Run(report, template, out / f"{report}.ipynb", parameters, front,
-                params.execution_timeout, paths.notebooks, sha, declared, inputs)
+                params.execution_timeout, paths.root, sha, declared, inputs)
         )  # fmt: skip
     return runs
+
+
+def portable(path: Path, root: Path) -> str:
+    """`path` relative to the project root (where kernels run) when inside it, else absolute.
+
+    So `<report>.params.yml` works from any copy of the project: `papermill
+    notebooks/qpr.ipynb out.ipynb -f build/<slug>/qpr.params.yml` run in the project root.
+    """
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path(root).resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
 
 
 def declared_cache(out: Path) -> dict[str, tuple[str, ...]]:
@@ -456,11 +534,7 @@ def plan_assessment(params: RunParams, data, out: Path, force: bool):
 
     Computed before anything is written, so a quarter the data cannot assess stops the build.
     """
-    key = provenance.text_hash(
-        json.dumps(
-            [params.notebook_values(), data.data_hash, provenance.source_hash()], default=str
-        )
-    )
+    key = assessment_key(params, data)
     stamp = read_stamp(out / "kpis.stamp.json")
     if not force and stamp.get("key") == key and (out / "kpis.csv").is_file():
         return key, None
@@ -470,6 +544,12 @@ def plan_assessment(params: RunParams, data, out: Path, force: bool):
         raise
     except Exception as error:  # a library fault: report it, still build the notebooks
         return key, error
+
+
+def assessment_key(params: RunParams, data) -> str:
+    """What kpis.csv (and assessment.json) are made from: settings, data and qprlib."""
+    inputs = [params.notebook_values(), data.data_hash, provenance.source_hash()]
+    return provenance.text_hash(json.dumps(inputs, default=str))
 
 
 def assess_quarter(data, params: RunParams):
@@ -485,7 +565,7 @@ def write_assessment(assessment, key: str, out: Path, log: BuildLog) -> str:
         log.line("up to date  kpis.csv")
         return UP_TO_DATE
     if isinstance(assessment, Exception):
-        log.line(f"FAILED kpis.csv: {type(assessment).__name__}: {assessment}")
+        log.error(f"FAILED kpis.csv: {type(assessment).__name__}: {assessment}")
         log.detail("".join(traceback.format_exception(assessment)))
         return f"{FAILED}: {type(assessment).__name__}: {assessment}"
     from qprlib import io
@@ -572,10 +652,12 @@ def execute(runs: list[Run], jobs: int, log: BuildLog) -> list[RunResult]:
 
 def write_params_file(run: Run) -> None:
     """`<report>.params.yml`: exactly the parameters passed, for `papermill -f`."""
+    template = portable(run.template, run.cwd)
+    params_file = portable(run.sibling(".params.yml"), run.cwd)
     header = (
-        f"# The parameters `qpr build` passed to {run.report}. To repeat the run:\n"
-        f"#   papermill {_shown(run.template)} out.ipynb -f {_shown(run.sibling('.params.yml'))}"
-        f" -k {KERNEL} --cwd {_shown(run.cwd)}\n"
+        f"# The parameters `qpr build` passed to {run.report}. To repeat the run, in the\n"
+        f"# project folder (paths below are relative to it):\n"
+        f"#   papermill {template} out.ipynb -f {params_file} -k {KERNEL}\n"
     )
     body = yaml.safe_dump(run.parameters, sort_keys=False, allow_unicode=True)
     write_text_atomic(run.sibling(".params.yml"), header + body)
@@ -613,9 +695,7 @@ def execute_run(run: Run) -> RunResult:
         error = _execute_with_retry(run, partial)
         if error is None:
             _publish(partial, run, run.output)
-            write_params_file(
-                run
-            )  # beside the notebook it made (a failed run's are in its metadata)
+            write_params_file(run)  # beside its notebook (a failed run's are in its metadata)
             run.sibling(".failed.ipynb").unlink(missing_ok=True)
             result = RunResult(run.report, BUILT, time.monotonic() - clock)
         else:
@@ -826,22 +906,7 @@ def render_site(
         outcome.render = "skipped"
         log.line("Rendering skipped: no report was built.")
         return
-    key = provenance.text_hash(
-        json.dumps(
-            {
-                "reports": {r: provenance.file_hash(out / f"{r}.ipynb") for r in reports},
-                "kpis": provenance.file_hash(out / "kpis.csv")
-                if (out / "kpis.csv").is_file()
-                else "",
-                "formats": list(formats),
-                "engine": engine,
-                "quarto": shutil.which("quarto") if engine == "auto" else "",
-                "council": params.council,
-                "qprlib": provenance.source_hash(),
-                "site": str(site),
-            }
-        )
-    )
+    key = render_key(out, site, reports, formats, engine, params.council)
     stamp = out / "render.stamp.json"
     if read_stamp(stamp).get("key") == key and (site / out.name).is_dir():
         outcome.render = UP_TO_DATE
@@ -861,10 +926,28 @@ def render_site(
     if failures:
         stamp.unlink(missing_ok=True)
         for report, message in failures:
-            log.line(f"FAILED      render {report}: {message}")
+            log.error(f"FAILED      render {report}: {message}")
     else:
         write_text_atomic(stamp, json.dumps({"key": key}))
         log.line(f"rendered    {site / out.name}")
+
+
+def render_key(
+    out: Path, site: Path, reports: Sequence[str], formats: Sequence[str], engine: str, council: str
+) -> str:
+    """What the published site of a quarter is made from (render.stamp.json holds the last)."""
+    kpis = out / "kpis.csv"
+    inputs = {
+        "reports": {r: provenance.file_hash(out / f"{r}.ipynb") for r in reports},
+        "kpis": provenance.file_hash(kpis) if kpis.is_file() else "",
+        "formats": list(formats),
+        "engine": engine,
+        "quarto": shutil.which("quarto") if engine == "auto" else "",
+        "council": council,
+        "qprlib": provenance.source_hash(),
+        "site": str(site),
+    }
+    return provenance.text_hash(json.dumps(inputs))
 
 
 def write_manifest(
@@ -876,24 +959,34 @@ def write_manifest(
     formats: Sequence[str],
     paths: Paths,
 ) -> None:
-    """build/<slug>/manifest.json: the latest build; reports not in it keep their last entry."""
-    previous = read_stamp(out / "manifest.json").get("reports", {})
+    """build/<slug>/manifest.json: the latest build; reports not in it keep their last entry.
+
+    `engine` and `published_formats` describe the site as last rendered: a build that did not
+    render (render=False, nothing built) keeps the previous build's.
+    """
+    last = read_stamp(out / "manifest.json")
+    previous = last.get("reports", {})
     reports = dict(previous) if isinstance(previous, dict) else {}
+    finished = provenance.utc_now()
     for result in outcome.results:
         entry = {"outcome": result.outcome, "seconds": round(result.seconds, 1)}
         if result.outcome == FAILED:
             entry |= {"cell": result.cell, "error": result.error}
             entry["failed_notebook"] = f"{result.report}.failed.ipynb"
         entry["notebook"] = f"{result.report}.ipynb"
+        entry["checked"] = finished
         reports[result.report] = entry
+    rendered = outcome.render in ("rendered", UP_TO_DATE, FAILED)
     manifest = {
         "quarter": str(params.quarter),
         "started": outcome.started,
-        "finished": provenance.utc_now(),
+        "finished": finished,
         "exit_status": outcome.exit_status,
         "outcome": "success" if outcome.exit_status == EXIT_OK else FAILED,
-        "engine": engine,
+        "engine": engine_used(engine) if rendered else last.get("engine"),
+        "engine_requested": engine,
         "formats": list(formats),
+        "published_formats": list(formats) if rendered else last.get("published_formats"),
         "git_commit": provenance.git_commit(paths.root),
         "data_dir": str(Path(data.source).resolve()),
         "data_hash": data.data_hash,
@@ -905,6 +998,15 @@ def write_manifest(
         "reports": reports,
     }
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+
+
+def engine_used(engine: str) -> str:
+    """The renderer `engine` (auto, quarto, builtin) stands for here: quarto or builtin."""
+    with contextlib.suppress(Exception):
+        from qprlib.render import choose_engine
+
+        return choose_engine(engine)
+    return engine
 
 
 @contextlib.contextmanager
@@ -934,13 +1036,19 @@ def build_lock(build_dir: Path) -> Iterator[None]:
 
 
 class BuildLog:
-    """Console and build.log output of one build."""
+    """Console and build.log output of one build.
 
-    def __init__(self, path: Path, interactive: bool):
-        self.path, self.interactive = path, interactive
+    On a terminal: a progress bar and plain lines. Otherwise (cron, a pipe): no bar and no
+    colour, one timestamped line per event, as in build.log. `quiet`: the console gets only
+    the summary and errors; build.log always gets everything.
+    """
+
+    def __init__(self, path: Path, interactive: bool, quiet: bool = False):
+        self.path, self.interactive, self.quiet = path, interactive, quiet
         self.file = None
         self.bar = None
         self.running: list[str] = []
+        self.summary_lines: list[str] = []
 
     def __enter__(self) -> BuildLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -950,21 +1058,32 @@ class BuildLog:
 
     def __exit__(self, *exc_info) -> None:
         if exc_info[0] is not None:
-            self.line(f"Build stopped: {exc_info[0].__name__}: {exc_info[1]}")
+            self.line(f"Build stopped: {exc_info[0].__name__}: {exc_info[1]}", always=True)
         self.stop_progress()
         self.file.close()
 
-    def line(self, text: str) -> None:
-        """One timestamped line in build.log and on the console."""
-        stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        self.file.write(f"{stamp} {text}\n")
-        self.file.flush()
+    def line(self, text: str, *, always: bool = False) -> None:
+        """One timestamped line in build.log and on the console (`always`: even when quiet)."""
+        stamp = self.record(text)
+        if self.quiet and not always:
+            return
         if self.bar is not None:
             self.bar.write(text, file=sys.stdout)
         elif self.interactive:
             print(text, flush=True)
         else:
             print(f"{stamp} {text}", flush=True)
+
+    def record(self, text: str) -> str:
+        """One timestamped line in build.log only; returns the timestamp."""
+        stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        self.file.write(f"{stamp} {text}\n")
+        self.file.flush()
+        return stamp
+
+    def error(self, text: str) -> None:
+        """A line that is shown even with --quiet."""
+        self.line(text, always=True)
 
     def detail(self, text: str) -> None:
         """Detail for build.log only (tracebacks, kernel output)."""
@@ -973,7 +1092,7 @@ class BuildLog:
         self.file.flush()
 
     def start_progress(self, total: int) -> None:
-        if self.interactive:
+        if self.interactive and not self.quiet:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="report", file=sys.stdout, dynamic_ncols=True)
@@ -987,6 +1106,7 @@ class BuildLog:
         self.running.append(report)
         if self.bar is not None:
             self.bar.set_postfix_str(", ".join(self.running), refresh=True)
+            self.record(f"started     {report}")
         else:
             self.line(f"started     {report}")
 
@@ -994,7 +1114,7 @@ class BuildLog:
         with contextlib.suppress(ValueError):
             self.running.remove(result.report)
         if result.outcome == FAILED:
-            self.line(f"FAILED      {result.report} ({result.seconds:.1f} s): {result.error}")
+            self.error(f"FAILED      {result.report} ({result.seconds:.1f} s): {result.error}")
         else:
             self.line(f"built       {result.report} ({result.seconds:.1f} s)")
         if result.log:
@@ -1004,27 +1124,35 @@ class BuildLog:
             self.bar.update(1)
 
     def summary(self, outcome: Outcome, out: Path, paths: Paths) -> None:
+        """The summary: counts, each failure and where to look (shown even when quiet)."""
         counts = {
             word: sum(r.outcome == word for r in outcome.results)
             for word in (BUILT, UP_TO_DATE, FAILED)
         }
-        self.line(
+        lines = [
             f"{outcome.quarter}: "
             + ", ".join(f"{n} {word}" for word, n in counts.items() if n or word == BUILT)
-        )
+        ]
         for result in outcome.failed:
             where = f" at {result.cell}" if result.cell else ""
-            self.line(f"  FAILED {result.report}{where}: {result.error}")
+            lines.append(f"  FAILED {result.report}{where}: {result.error}")
             failed = out / f"{result.report}.failed.ipynb"
             if failed.is_file():
-                self.line(f"    the error is highlighted in {_shown(failed)}")
+                lines.append(f"    the error is highlighted in {_shown(failed)}")
         for report, message in outcome.render_failures:
-            self.line(f"  FAILED to render {report}: {message}")
+            lines.append(f"  FAILED to render {report}: {message}")
         if outcome.kpis.startswith(FAILED):
-            self.line(f"  FAILED kpis.csv: {outcome.kpis.removeprefix(FAILED + ': ')}")
-        self.line(f"Executed notebooks and log: {_shown(out)}/")
+            lines.append(f"  FAILED kpis.csv: {outcome.kpis.removeprefix(FAILED + ': ')}")
+        lines.append(f"Executed notebooks and log: {_shown(out)}/")
         if outcome.render in ("rendered", UP_TO_DATE):
-            self.line(f"Site: {_shown(paths.site / out.name)}/")
+            lines.append(f"Site: {_shown(paths.site / out.name)}/")
+        for text in lines:
+            self.line(text, always=True)
+        self.summary_lines += lines
+
+    def summary_text(self) -> str:
+        """The summary as plain lines (no timestamps), e.g. for a notification's stdin."""
+        return "".join(f"{text}\n" for text in self.summary_lines)
 
 
 def _shown(path: Path) -> str:

@@ -128,7 +128,9 @@ def test_each_run_gets_only_the_parameters_its_notebook_declares(project):
     assert cover["run_time"] == "T"
     assert cover["git_commit"] == "not a git checkout"
     qpr = runs["qpr"].parameters
-    assert qpr["data_dir"] == str((project / "data").resolve())  # absolute: any cwd works
+    # relative to the project root, where kernels run: the params file works in any copy
+    assert qpr["data_dir"] == "data"
+    assert all(run.cwd == project.resolve() for run in runs.values())
     assert qpr["data_hash"] == data.data_hash
     assert qpr["dot_window_quarters"] == 8
     assert runs["directorate-other"].parameters == {
@@ -142,6 +144,22 @@ def test_each_run_gets_only_the_parameters_its_notebook_declares(project):
     assert runs["cover"].front_matter["title"] == "Quarterly Performance Report, Quarter 2, 2023/24"
     assert runs["qpr"].front_matter["subtitle"] == "Quarter 2, 2023/24 — Fixture Council"
     assert runs["cover"].front_matter["lang"] == "en-GB"
+
+
+def test_the_shared_assessment_path_is_relative_to_the_project(project, repo_root):
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(project / "data")
+    paths = Paths.at(project, notebooks=repo_root / "notebooks")  # they declare assessment_path
+    runs = plan_runs(params, ["Fine"], True, data, paths, out_dir(project), "T")
+    assert {run.parameters["assessment_path"] for run in runs} == {f"build/{SLUG}/assessment.json"}
+
+
+def test_data_outside_the_project_is_passed_as_an_absolute_path(project, tmp_path):
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(write_data(tmp_path / "elsewhere", ["Fine"]))
+    runs = plan_runs(params, [], True, data, Paths.at(project), out_dir(project), "T")
+    qpr = next(run for run in runs if run.report == "qpr")
+    assert qpr.parameters["data_dir"] == str((tmp_path / "elsewhere").resolve())
 
 
 def test_provenance_and_run_time_do_not_make_a_run_stale(project):
@@ -319,20 +337,30 @@ def test_build_then_skip_when_nothing_changed_then_rerun_when_data_changes(
 
 @pytest.mark.slow
 def test_stock_papermill_cli_reproduces_a_run_from_its_params_file(project, tmp_path):
-    assert run_build(project, directorates=["Other"]) == 0
+    assert run_build(project) == 0
     out = out_dir(project)
+    copy = tmp_path / "moved"  # the params file names nothing outside the project
+    shutil.copytree(project, copy)
+    params_file = f"build/{SLUG}/qpr.params.yml"
+    saved = yaml.safe_load((copy / params_file).read_text())
+    assert saved["data_dir"] == "data"
+    assert (copy / saved["data_dir"] / "indicators.csv").is_file()
+    assert f"papermill notebooks/qpr.ipynb out.ipynb -f {params_file}" in (
+        (copy / params_file).read_text()
+    )
     again = tmp_path / "again.ipynb"
     papermill = [sys.executable, "-m", "papermill", "--no-progress-bar", "-k", "python3"]
-    done = subprocess.run(
-        [*papermill, str(project / "notebooks" / "directorate.ipynb"), str(again)]
-        + ["-f", str(out / "directorate-other.params.yml")],
+    done = subprocess.run(  # as the header says: from the project folder, no --cwd
+        [*papermill, "notebooks/qpr.ipynb", str(again), "-f", params_file],
+        cwd=copy,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert stdout_of(again) == stdout_of(out / "directorate-other.ipynb")
-    assert stdout_of(again) == "dashboard Other 2023/24 Q2 screen True\n"
+    assert stdout_of(again) == stdout_of(out / "qpr.ipynb")
+    data_hash = io.load(project / "data").data_hash
+    assert stdout_of(again) == f"qpr 2023/24 Q2 window 8 data {data_hash[:12]}\n"
 
 
 @pytest.mark.slow
