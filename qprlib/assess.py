@@ -52,6 +52,7 @@ ABOVE, BELOW, WITHIN = "above", "below", "within"
 WORSENED_REASON = "RAG worsened from {previous} to {current}"
 RED_WORSENING_REASON = "Red and worsening"
 RED_NOT_IMPROVING_REASON = "Red and not improving (stable or no clear trend)"
+RED_NO_DIRECTION_REASON = "Red, with no direction of travel yet (too few results for a trend)"
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,11 @@ def call_in_reason(previous_rag: str | None, rag: str | None, direction: str | N
     if worsened(previous_rag, rag):
         reasons.append(WORSENED_REASON.format(previous=previous_rag, current=rag))
     if rag == RED and direction != IMPROVING:
-        reasons.append(RED_WORSENING_REASON if direction == WORSENING else RED_NOT_IMPROVING_REASON)
+        if direction is None:  # a value but too few points: say so, claim no trend
+            reasons.append(RED_NO_DIRECTION_REASON)
+        else:
+            worse = direction == WORSENING
+            reasons.append(RED_WORSENING_REASON if worse else RED_NOT_IMPROVING_REASON)
     return "; ".join(reasons) or None
 
 

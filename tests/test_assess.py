@@ -30,6 +30,7 @@ DOCUMENTED_COLUMNS = [  # docs/internals.md, plus missing_action (data-quality f
     "call_in_reason", "missing_action",
 ]  # fmt: skip
 NOT_IMPROVING = "Red and not improving (stable or no clear trend)"
+NO_DIRECTION = "Red, with no direction of travel yet (too few results for a trend)"
 SPC_VARIATION = {
     "common_cause",
     "special_cause_improvement",
@@ -327,7 +328,8 @@ def test_activity_direction_has_no_polarity():
         ("Amber", "Red", "improving", "RAG worsened from Amber to Red"),
         ("Green", "Amber", "improving", "RAG worsened from Green to Amber"),
         ("Red", "Red", "stable", NOT_IMPROVING),
-        ("Red", "Red", None, NOT_IMPROVING),  # too few points: no clear trend either
+        ("Red", "Red", None, NO_DIRECTION),  # too few points: no trend claimed (finding 6)
+        ("Amber", "Red", None, "RAG worsened from Amber to Red; " + NO_DIRECTION),
         ("Red", "Red", "worsening", "Red and worsening"),
         (None, "Red", "worsening", "Red and worsening"),
         ("Red", "Red", "improving", None),  # Red but recovering: not called in
@@ -339,6 +341,33 @@ def test_activity_direction_has_no_polarity():
 )  # fmt: skip
 def test_call_in_reason(previous, rag, direction, reason):
     assert call_in_reason(previous, rag, direction) == reason
+
+
+RAGS = (None, "Green", "Amber", "Red")
+
+
+@pytest.mark.parametrize("direction", [None, "improving", "stable", "worsening"])
+@pytest.mark.parametrize("rag", RAGS)
+@pytest.mark.parametrize("previous", RAGS)
+def test_call_in_reason_is_true_for_every_combination(previous, rag, direction):
+    # Finding 6: DESIGN.md's call-in rule, and a reason that claims only what is known.
+    order = {"Red": 0, "Amber": 1, "Green": 2}
+    worsened = previous in order and rag in order and order[rag] < order[previous]
+    red_not_improving = rag == "Red" and direction != "improving"
+    reason = call_in_reason(previous, rag, direction)
+    assert (reason is not None) == (worsened or red_not_improving)
+    if reason is None:
+        return
+    assert ("RAG worsened" in reason) == worsened
+    if worsened:
+        assert f"from {previous} to {rag}" in reason
+    trend_words = ("stable", "no clear trend", "improving", "Red and worsening")
+    if direction is None:
+        assert not any(w in reason for w in trend_words)
+    if red_not_improving and direction == "worsening":
+        assert reason.endswith("Red and worsening")
+    if red_not_improving and direction == "stable":
+        assert reason.endswith(NOT_IMPROVING)
 
 
 def test_missing_action_flags_red_kpis_without_an_action():
