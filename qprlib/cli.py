@@ -197,7 +197,8 @@ def _status(args: argparse.Namespace) -> int:
 
     statuses = quarter_status(args.quarter, data_dir=args.data)
     sys.stdout.write(format_status(statuses, args.format))
-    return EXIT_OK if all(s.all_current for s in statuses) else EXIT_REPORT_FAILED
+    ready = bool(statuses) and all(s.all_current for s in statuses)
+    return EXIT_OK if ready else EXIT_REPORT_FAILED  # 1: something to look at, for scripts
 
 
 def _new_quarter(args: argparse.Namespace) -> int:

@@ -148,9 +148,14 @@ def changed_inputs(before, now: dict) -> str:
     """Which inputs differ from the last success's: e.g. 'data, qprlib changed'."""
     if not isinstance(before, dict):
         return "inputs changed"
-    names = [INPUT_NAMES.get(key, key) for key in now if before.get(key) != now[key]]
-    names = list(dict.fromkeys(names))
-    return (", ".join(names) if names else "inputs") + " changed"
+    names = []
+    for key, value in now.items():
+        old = before.get(key)
+        if key == "parameters" and isinstance(old, dict):  # its data_hash is the data's
+            old, value = ({k: v for k, v in p.items() if k != "data_hash"} for p in (old, value))
+        if old != value:
+            names.append(INPUT_NAMES.get(key, key))
+    return (", ".join(dict.fromkeys(names)) or "inputs") + " changed"
 
 
 def _kpis_state(out: Path, key: str) -> str:

@@ -223,6 +223,7 @@ def test_notifiers_get_the_summary_and_variables_and_cannot_fail_the_build(
     assert log_file(project).read_text().count("NOT NOTIFIED") == 2
 
 
+@pytest.mark.slow
 def test_a_notifier_that_hangs_is_stopped_with_what_it_started(tmp_path):
     marker = tmp_path / "late"
     command = f"(sleep 3; touch {shlex.quote(str(marker))}) & sleep 30"
