@@ -6,6 +6,7 @@
 --   inline in HTML) or, in HTML, a data: URI. Anything else (http:, other paths) is replaced
 --   by its alt text, so a report never fetches or references an outside resource.
 -- * Every image has alt text; charts without one say so rather than being skipped silently.
+-- * Typst: text is printed exactly as typed ("-2", "-?" and "..." are not shorthands).
 -- * HTML: each table sits in a labelled, keyboard-scrollable region (wide tables on phones).
 -- * Typst: pandoc's writer drops image alt text, so figures and images are written as raw
 --   Typst with `alt:` (PDF/UA-1 refuses images without it); RAG and direction spans get the
@@ -89,9 +90,46 @@ function Figure(fig)
   if FORMAT ~= "typst" or img == nil or not allowed_source(img.src) then
     return nil
   end
-  local caption = pandoc.write(pandoc.Pandoc(fig.caption.long), "typst")
+  local caption_doc = pandoc.Pandoc(fig.caption.long):walk({ Str = Str })
+  local caption = pandoc.write(caption_doc, "typst")
   local source = "#figure(" .. typst_image(img, "100%") .. ",\n  caption: [" .. caption .. "],\n)"
   return pandoc.RawBlock("typst", source)
+end
+
+-- Typst reads some plain-text sequences as shorthands ("-2" becomes a minus sign, "-?" a
+-- soft hyphen that vanishes, "..." an ellipsis) and pandoc's Typst writer does not escape
+-- them. Data text must print exactly as typed, so those characters are escaped for Typst.
+local function typst_literal(str)
+  local text = str.text
+  if not (text:find("%-[%d?]") or text:find("%.%.%.")) then
+    return nil
+  end
+  local out, buffer = pandoc.Inlines({}), ""
+  for i = 1, #text do -- bytes: only ASCII ones are compared, so UTF-8 passes through whole
+    local c = text:sub(i, i)
+    local shorthand = (c == "-" and text:sub(i + 1, i + 1):match("^[%d?]$"))
+      or (c == "." and text:sub(i + 1, i + 2) == "..")
+    if shorthand then
+      if buffer ~= "" then
+        out:insert(pandoc.Str(buffer))
+        buffer = ""
+      end
+      out:insert(pandoc.RawInline("typst", "\\" .. c))
+    else
+      buffer = buffer .. c
+    end
+  end
+  if buffer ~= "" then
+    out:insert(pandoc.Str(buffer))
+  end
+  return out
+end
+
+function Str(str)
+  if FORMAT == "typst" then
+    return typst_literal(str)
+  end
+  return nil
 end
 
 local function wrap_typst(span, func, kind)
@@ -145,4 +183,5 @@ return {
   { Header = Header },
   { Figure = Figure },
   { Image = Image, Span = Span, Table = Table },
+  { Str = Str }, -- last: the passes above read the text as it is
 }
