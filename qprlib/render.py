@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import html
 import json
@@ -70,6 +71,16 @@ class RenderError(QprError):
     """A report could not be rendered; the message says which and why."""
 
 
+class OutputError(RenderError):
+    """The site cannot be written at all (disk full, read-only, a file in the way): the
+    build stops with exit status 2 and the published site is left as it was."""
+
+
+# OSErrors that mean "this place cannot be written", not "this report is broken"
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+OUTPUT_ERRNOS |= {errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
+
+
 @dataclass(frozen=True)
 class Report:
     """An executed notebook checked fit to render, with what the pages say about it."""
@@ -120,12 +131,17 @@ def render_quarter(
     slug = quarter_dir.name
     if not SAFE_NAME.match(slug.lower()):
         raise RenderError(f"'{slug}' is not a quarter folder name like 2023-24-q2")
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    recover_site(site_dir)
+    if site_dir.exists() and not site_dir.is_dir():
+        raise OutputError(
+            f"{site_dir}: is a file, not a folder; the site is published there, so move the "
+            "file away (nothing was changed)"
+        )
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     staging = _sibling(site_dir, "new", token)
     work = _sibling(site_dir, "work", token)
     try:
+        site_dir.parent.mkdir(parents=True, exist_ok=True)
+        recover_site(site_dir)
         work.mkdir()
         checked, failures = check_reports(quarter_dir, reports)
         render = ENGINES[chosen]
@@ -137,11 +153,25 @@ def render_quarter(
             _copy_kpis(quarter_dir, staging / slug)
             write_index(staging, council)
             _swap(staging, site_dir, token)
+    except OSError as error:
+        if error.errno not in OUTPUT_ERRNOS:
+            raise
+        raise output_error(site_dir, error) from error
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
     order = {name: i for i, name in enumerate(reports)}
     return sorted(failures, key=lambda f: order.get(f[0], len(order)))
+
+
+def output_error(site_dir: Path, error: OSError) -> OutputError:
+    """The message for a site that cannot be written: where, why, and that nothing changed."""
+    where = f" ({error.filename})" if error.filename else ""
+    reason = error.strerror or str(error)
+    return OutputError(
+        f"{site_dir}: cannot write the site{where}: {reason}; the published site is unchanged. "
+        "Free some disk space or make the folder writable, then build again"
+    )
 
 
 def choose_engine(engine: str = "auto") -> str:
@@ -254,6 +284,8 @@ def render_builtin(
                 report, report_formats(report.name, formats), out, council, assets
             )
         except Exception as error:  # one report's failure must not stop the others
+            if isinstance(error, OSError) and error.errno in OUTPUT_ERRNOS:
+                raise  # the disk, not the report: nothing can be published (render_quarter)
             expected = isinstance(error, (RenderError, RuntimeError, OSError))
             log.warning("render %s failed: %s", report.name, error, exc_info=not expected)
             return (report.name, _one_line(error))
