@@ -222,6 +222,7 @@ def _build(
     started = provenance.utc_now()
     params = load_params(resolve_quarter(quarter, paths.params), paths.params)
     data = load_data(_under_root(Path(data_dir), paths.root))
+    check_quarter(data, params.quarter)
     if render and engine == "quarto":
         check_engine(engine)  # quarto asked for but not installed: stop before running anything
     names = choose_directorates(data, directorates or params.directorates, bool(directorates))
@@ -277,6 +278,14 @@ def load_data(data_dir: Path):
     from qprlib import io
 
     return io.load(Path(data_dir))
+
+
+def check_quarter(data, quarter: Quarter) -> None:
+    """Stop (exit 2) unless the data can report the quarter: it has ended, some KPI has a
+    target for its year and the quarter has figures (`qprlib.io.check_quarter`)."""
+    from qprlib import io
+
+    io.check_quarter(data, quarter)
 
 
 def _under_root(folder: Path, root: Path) -> Path:
