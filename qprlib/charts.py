@@ -19,7 +19,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from qprlib.tables import (
     NO_RATING_COLOUR,
@@ -103,10 +103,35 @@ def _encode(fig: Figure, alt: str) -> Chart:
     return Chart(buffer.getvalue(), alt)
 
 
-def _axis_formatter(unit: str) -> FuncFormatter:
-    short = {"days": lambda x: f"{x:,.0f}", "currency": lambda x: format_value(x, "currency")}
-    fmt = short.get(unit, lambda x: format_value(round(x, 1), unit))
-    return FuncFormatter(lambda x, _pos: fmt(x))
+class _TickFormatter(Formatter):
+    """Y tick labels in the unit, with just enough decimals that no two ticks read the same
+    (a narrow range of 84.9 to 85.1 gets 84.95%, 85.00%, 85.05%, not 85.0% three times)."""
+
+    def __init__(self, unit: str):
+        self.unit = unit
+
+    def __call__(self, x, pos=None) -> str:
+        return self.format_ticks([x])[0]
+
+    def format_ticks(self, values) -> list[str]:
+        values = [float(v) for v in values]
+        places = next(
+            (
+                p
+                for p in range(7)
+                if all(abs(round(v, p) - v) < 1e-9 * max(1.0, abs(v)) for v in values)
+            ),
+            6,
+        )  # the fewest decimals that show every tick exactly: distinct ticks, distinct labels
+        spread = max(values) - min(values) if values else 0.0
+        if self.unit == "currency" and spread >= 1e5 and all(abs(v) % 1e5 < 1e-6 for v in values):
+            return [format_value(v, "currency") for v in values]
+        prefix, suffix = {"percent": ("", "%"), "currency": ("£", "")}.get(self.unit, ("", ""))
+        return [f"{prefix}{v:,.{places}f}{suffix}" for v in values]
+
+
+def _axis_formatter(unit: str) -> Formatter:
+    return _TickFormatter(unit)
 
 
 def _unit_label(unit: str) -> str:
@@ -121,7 +146,8 @@ def _month_span(dates: pd.Series) -> str:
 
 def _style_time_axis(ax, dates: pd.Series, unit: str) -> None:
     ax.yaxis.set_major_formatter(_axis_formatter(unit))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+    whole = unit in ("number", "days", "currency")  # counts: no 2.5 ticks
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3, integer=whole))
     ax.set_ylabel(_unit_label(unit))
     span_days = (dates.max() - dates.min()).days if len(dates) else 0
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{mdates.num2date(x):%b %Y}"))
@@ -152,7 +178,8 @@ def kpi_alt(name: str, frequency: str, history: pd.DataFrame, unit: str, polarit
     if shown.empty:
         return f"Line chart of {name}: no values to show."
     last = shown.iloc[-1]
-    value, target, floor = (format_value(last[c], unit) for c in ("value", "target", "floor"))
+    target, floor = (format_value(last[c], unit) for c in ("target", "floor"))
+    value = format_value(last["value"], unit, against=(last["target"], last["floor"]))
     better = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(polarity, "")
     position = _rag_position(last["rag"], polarity, value, target, floor)
     return (
@@ -219,7 +246,8 @@ def activity_alt(name: str, frequency: str, history: pd.DataFrame, unit: str) ->
     if shown.empty:
         return f"Line chart of {name}: no values to show."
     last = shown.iloc[-1]
-    value, lower, upper = (format_value(last[c], unit) for c in ("value", "lower", "upper"))
+    lower, upper = (format_value(last[c], unit) for c in ("lower", "upper"))
+    value = format_value(last["value"], unit, against=(last["lower"], last["upper"]))
     if pd.isna(last["lower"]) or pd.isna(last["upper"]):
         where = "no expected range set"
     elif last["value"] > last["upper"]:
@@ -358,11 +386,12 @@ def spc_alt(
     trial: bool = False,
 ) -> str:
     """One sentence: the SPC chart's span, mean, limits, special-cause points and the icons."""
-    if points.empty:
+    shown = points.dropna(subset=["value"])  # a missing period is a gap in the line
+    if shown.empty:
         return f"Statistical process control chart of {name}: no values to show."
-    last = points.iloc[-1]
+    last = shown.iloc[-1]
     mean, lpl, upl = (format_value(last[c], unit) for c in ("mean", "lpl", "upl"))
-    special = int((points["point_type"] != "common_cause").sum())
+    special = int(shown["point_type"].isin(list(SPC_STYLE)[1:]).sum())
     target_words = (
         "" if target is None or pd.isna(target) else f", target {format_value(target, unit)}"
     )
@@ -370,7 +399,8 @@ def spc_alt(
         f"Statistical process control chart of {name} {_month_span(pd.Series(dates))}: "
         f"mean {mean}, process limits {lpl} to {upl}{target_words}; "
         f"{special} special-cause point{'s' if special != 1 else ''}; latest "
-        f"{format_value(last['value'], unit)}. {spc_words(variation, assurance, trial)}"
+        f"{format_value(last['value'], unit, against=(target,))}. "
+        f"{spc_words(variation, assurance, trial)}"
     )
 
 
@@ -383,10 +413,14 @@ def spc_chart(
     variation: str | None = None,
     assurance: str | None = None,
     trial: bool = False,
+    targets=None,
 ) -> Chart:
     """An XmR chart: values, mean, process limits, target; special-cause points by shape.
 
-    `points` is `spc(...).points` (value, mean, lpl, upl, point_type), aligned with `dates`.
+    `points` is `spc(...).points` (value, mean, lpl, upl, point_type), aligned with `dates`;
+    a NaN value is a missing period (the line breaks there). `targets`: the target in force
+    at each date (targets change between financial years), drawn as a stepped line;
+    without it the line is `target` throughout.
     """
     p = points.assign(period_end=pd.to_datetime(pd.Series(dates).to_numpy()))
     with matplotlib.rc_context(STYLE):
@@ -396,7 +430,12 @@ def spc_chart(
         ax.plot(x, p["mean"], color=INK, linewidth=1.2, label="Mean")
         ax.plot(x, p["upl"], color=INK, linestyle="--", linewidth=1, label="Process limits")
         ax.plot(x, p["lpl"], color=INK, linestyle="--", linewidth=1)
-        if target is not None and not pd.isna(target):
+        if targets is not None and not pd.isna(pd.Series(targets, dtype=float)).all():
+            ax.plot(
+                x, np.asarray(targets, dtype=float), color="#942514", linestyle="-.",
+                linewidth=1.2, drawstyle="steps-mid", label="Target",
+            )  # fmt: skip
+        elif target is not None and not pd.isna(target):
             ax.axhline(target, color="#942514", linestyle="-.", linewidth=1.2, label="Target")
         for point_type, (colour, marker, label) in SPC_STYLE.items():
             these = p[p["point_type"] == point_type]

@@ -131,6 +131,7 @@ def test_spc_chart_states_variation_and_assurance_in_words():
     decode(chart)
 
 
+@pytest.mark.slow  # fifty charts: ~13 s on a shared core
 def test_charts_leave_no_open_figures():
     before = plt.get_fignums()
     for _ in range(50):
@@ -142,3 +143,53 @@ def test_chart_is_immutable():
     chart = charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
     with pytest.raises(AttributeError):
         chart.alt = "changed"
+
+
+# --- code review findings 7 and 10
+
+
+def test_alt_text_never_rounds_a_value_onto_its_target():
+    history = kpi_history()
+    history.loc[23, ["value", "rag"]] = [84.96, "Amber"]  # 75 <= 84.96 < 85
+    chart = charts.kpi_chart(NAME, history, "percent", "higher")
+    assert "latest 84.96% in September 2023" in chart.alt
+    assert "below the target of 85% (Amber)" in chart.alt
+
+
+@pytest.mark.parametrize(
+    "unit, ticks, labels",
+    [
+        ("percent", [84.9, 84.95, 85.0, 85.05, 85.1], ["84.90%", "84.95%", "85.00%", "85.05%",
+                                                       "85.10%"]),
+        ("percent", [80.0, 82.5, 85.0], ["80.0%", "82.5%", "85.0%"]),
+        ("number", [1000.0, 2000.0], ["1,000", "2,000"]),
+        ("currency", [9_000_000.0, 9_250_000.0, 9_500_000.0], ["£9,000,000", "£9,250,000",
+                                                               "£9,500,000"]),
+    ],
+)  # fmt: skip
+def test_tick_labels_are_distinct_and_exact(unit, ticks, labels):
+    assert charts._axis_formatter(unit).format_ticks(ticks) == labels
+
+
+def test_narrow_range_chart_has_no_repeated_tick_labels():
+    history = kpi_history().assign(value=lambda h: 85 + np.tile([0.02, -0.02], 12))
+    fig, ax = charts._figure()
+    ax.plot(history["period_end"], history["value"])
+    charts._style_time_axis(ax, history["period_end"], "percent")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert len(labels) == len(set(labels)) >= 3
+
+
+def test_spc_chart_with_a_missing_month_counts_only_real_points():
+    values = np.r_[np.full(20, 80.0) + np.tile([1, -1], 10), np.nan, 81.0]
+    points = pd.DataFrame(
+        {"value": values, "mean": 80.0, "lpl": 74.7, "upl": 85.3, "point_type": "common_cause"}
+    )
+    points.loc[20, "point_type"] = None  # the missing month has no point type
+    dates = pd.date_range("2022-01-31", periods=22, freq="ME")
+    targets = np.r_[np.full(14, 82.0), np.full(8, 85.0)]  # the target changes in April 2023
+    chart = charts.spc_chart(NAME, dates, points, "percent", 85.0, "common_cause", None,
+                             targets=targets)  # fmt: skip
+    assert "0 special-cause points; latest 81%." in chart.alt
+    decode(chart)
