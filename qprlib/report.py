@@ -11,7 +11,7 @@ Every number comes from the assessment; data text is escaped with `tables.md_esc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -251,13 +251,15 @@ def _recommendation(ctx: Context) -> str:
 def cover_introduction(ctx: Context) -> Markdown:
     """Paragraphs 1.1 and 1.2."""
     n = ctx.summary.kpi_count
+    kpis = f"{n} Key Performance Indicator{_s(n)} (KPI{_s(n)})" if n else "no KPIs"
+    where = "whose results are" if n == 1 else "where results are"
     return _block(
         "1.1. The Quarterly Performance Report (QPR) is a key mechanism within the Performance "
         "Management Framework for the Council. The report summary for "
         f"{_quarter_words(ctx)} is attached at Appendix 1, and includes data up to "
         f"{ctx.period_words}.",
-        f"1.2. The QPR includes {n} Key Performance Indicators (KPIs) where results are "
-        "assessed against Targets set at the start of the financial year.",
+        f"1.2. The QPR includes {kpis} {where} assessed against Targets set at the start of "
+        "the financial year.",
     )
 
 
@@ -269,7 +271,7 @@ def rag_counts(ctx: Context) -> Markdown:
 def red_list(ctx: Context) -> Markdown:
     """The Red KPIs, nested under their service areas (indicators.csv order)."""
     if not ctx.summary.red_by_service_area:
-        return Markdown("No indicators are rated Red this Quarter.\n")
+        return Markdown(ctx.summary.red_intro() + "\n")
     lines = [ctx.summary.red_intro(), ""]
     for area, names in ctx.summary.red_by_service_area.items():
         lines.append(f"- {md_escape(area)}")
@@ -281,10 +283,11 @@ def cover_performance(ctx: Context) -> Markdown:
     """Paragraphs 2.1 to 2.4: RAG key, counts with change, the Red list, direction of travel."""
     n = ctx.summary.kpi_count
     red = red_list(ctx).text
+    of = f"Of the {n} KPIs included" if n != 1 else "For the one KPI included"
     return _block(
         "2.1. Results for KPIs compared to Target are assessed using a Red/Amber/Green (RAG) "
         "status.",
-        f"2.2. Of the {n} KPIs included in the report, the latest RAG status are as follows:",
+        f"2.2. {of} in the report, the latest RAG status are as follows:",
         rag_counts(ctx),
         "2.3. " + red,
         f"2.4. {ctx.summary.direction_sentence()}",
@@ -337,12 +340,35 @@ def _window_months(ctx: Context, frequency: str) -> int:
 def _shown_history(ctx: Context, row: pd.Series) -> pd.DataFrame:
     """The periods a chart shows: the direction-of-travel window (KCC: 'the timeframe shown').
 
-    The window is counted in time, as assess counts it (a missing month is still a month).
+    The window is counted in time, as assess counts it (a missing month is still a month):
+    every period of the window is a row, a missing one with value NaN (the chart's line
+    breaks there) and its year's target and floor (the target line goes on).
     """
     end = pd.Timestamp(ctx.quarter.end)
     start = end - pd.DateOffset(months=_window_months(ctx, row["frequency"]))
     h = ctx.history.loc[ctx.history["id"] == row["id"]]
-    return h.loc[(h["period_end"] > start) & (h["period_end"] <= end)].sort_values("period_end")
+    h = h.loc[(h["period_end"] > start) & (h["period_end"] <= end)]
+    if h.empty:
+        return h
+    grid = pd.date_range(h["period_end"].min(), end, freq=GRID_FREQ[row["frequency"]])
+    missing = grid.difference(pd.DatetimeIndex(h["period_end"]))
+    if len(missing):
+        gaps = pd.DataFrame({"id": row["id"], "period_end": missing, "value": np.nan})
+        quarters = [str(Quarter.containing(d.date())) for d in missing]
+        gaps = gaps.assign(
+            **_year_targets(ctx, row["id"], gaps["period_end"]), quarter=quarters, rag=None
+        )
+        h = pd.concat([h, gaps[h.columns]], ignore_index=True)
+    return h.sort_values("period_end", kind="stable").reset_index(drop=True)
+
+
+def _year_targets(ctx: Context, id_: str, dates: pd.Series) -> dict[str, np.ndarray]:
+    """target, floor, lower and upper in force on each date (its financial year's row)."""
+    years = [Quarter.containing(d.date()).financial_year for d in pd.to_datetime(dates)]
+    mine = ctx.data.targets.loc[ctx.data.targets["id"] == id_].drop_duplicates("year", keep="last")
+    by_year = mine.set_index("year")
+    columns = ("target", "floor", "lower", "upper")
+    return {c: np.array([by_year[c].get(y, np.nan) for y in years], dtype=float) for c in columns}
 
 
 def kpi_chart(ctx: Context, row: pd.Series) -> charts.Chart | Markdown:
@@ -355,14 +381,23 @@ def kpi_chart(ctx: Context, row: pd.Series) -> charts.Chart | Markdown:
 
 def _kpi_facts(row: pd.Series) -> str:
     unit = row["unit"]
-    latest = tables.format_value(row["value"], unit)
-    when = "" if pd.isna(row["period_end"]) else f" in {row['period_end']:%B %Y}"
     previous = row["previous_rag"] or "not rated"
+    target, floor = (
+        tables.format_value(row["target"], unit),
+        tables.format_value(row["floor"], unit),
+    )
+    if pd.isna(row["value"]):
+        return (
+            f"**RAG:** {tables.rag_cell(None).markdown()} (previous Quarter: {previous}). "
+            "**No data this Quarter:** no result has been recorded, so there is no rating, "
+            f"direction of travel or SPC reading. Target {target}; floor standard {floor}."
+        )
+    latest = tables.format_value(row["value"], unit, against=(row["target"], row["floor"]))
+    when = "" if pd.isna(row["period_end"]) else f" in {row['period_end']:%B %Y}"
     return (
         f"**RAG:** {tables.rag_cell(row['rag']).markdown()} (previous Quarter: {previous}). "
         f"**Direction of travel:** {tables.direction_cell(row['direction']).markdown()}. "
-        f"**Latest:** {latest}{when}; target {tables.format_value(row['target'], unit)}; "
-        f"floor standard {tables.format_value(row['floor'], unit)}."
+        f"**Latest:** {latest}{when}; target {target}; floor standard {floor}."
     )
 
 
@@ -431,29 +466,69 @@ def directorate_summary(ctx: Context) -> Markdown:
     s, name = ctx.summary, md_escape(ctx.directorate or ctx.council or "Council")
     n, activity = s.kpi_count, len(ctx.activity)
     green, amber, red = (_indicators(s.rag_counts[k]) for k in ("Green", "Amber", "Red"))
-    kpis = f"{n} Key Performance Indicator{_s(n)} (KPI{_s(n)})"
+    kpis = f"{n} Key Performance Indicator{_s(n)} (KPI{_s(n)})" if n else "no KPIs"
     unrated = s.unrated_count
+    helps = "which helps" if activity == 1 else "which help"
+    context_words = (
+        f"{activity} activity indicator{_s(activity)}, {helps} give context to the KPIs"
+        if activity
+        else "no activity indicators"
+    )
+    if n:
+        of = "Of the one KPI included" if n == 1 else f"Of the {n} KPIs included"
+        ratings = (
+            f"{of}, current performance is Green for {green}, Amber for {amber} and Red for {red}."
+        )
+        if unrated:
+            ratings += (
+                f" {_indicators(unrated).capitalize()} {_has(unrated)} no data for the Quarter."
+            )
+    else:
+        ratings = "There are no KPIs to rate this Quarter."
     return _block(
         f"The {name} Dashboard includes results up to {ctx.period_words} for {kpis} and "
-        f"{activity} activity indicator{_s(activity)}, which help give context to the KPIs.",
-        f"Of the {n} KPI{_s(n)} included, current performance is Green for {green}, Amber for "
-        f"{amber} and Red for {red}."
-        + (
-            f" {_indicators(unrated).capitalize()} have no data for the Quarter." if unrated else ""
-        ),
-        s.direction_sentence(),
-        "Commentary and management action are provided for every indicator rated Red. How the "
-        "alerts are generated is set out in the guidance notes.",
+        f"{context_words}.",
+        ratings,
+        s.direction_sentence() if n else "",
+        _actions_sentence(ctx) + " How the alerts are generated is set out in the guidance notes.",
     )
+
+
+def _actions_sentence(ctx: Context) -> str:
+    """Whether every Red KPI has its management action: say so only when true; else name them."""
+    reds = ctx.kpis.loc[ctx.kpis["rag"] == RED]
+    if reds.empty:
+        return "No indicators are rated Red this Quarter, so no management action is required."
+    missing = reds.loc[reds["action"].isna(), "name"].tolist()
+    if not missing:
+        provided = (
+            "Commentary and management action are"
+            if reds["commentary"].notna().all()
+            else ("Management action is")
+        )
+        every = "the one indicator" if len(reds) == 1 else "every indicator"
+        return f"{provided} provided for {every} rated Red."
+    names = "; ".join(md_escape(m) for m in missing)
+    if len(missing) == len(reds):
+        whose = "the indicator" if len(reds) == 1 else f"any of the {len(reds)} indicators"
+        return f"No management action has been recorded for {whose} rated Red: {names}."
+    return (
+        f"Management action has been recorded for {len(reds) - len(missing)} of the {len(reds)} "
+        f"indicators rated Red; none has been recorded for: {names}."
+    )
+
+
+def _has(n: int) -> str:
+    return "has" if n == 1 else "have"
 
 
 def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def _indicators(n: int) -> str:
+def _indicators(n: int, noun: str = "indicator") -> str:
     """'no indicators', 'one indicator', 'seven indicators', '19 indicators' (seed 003 style)."""
-    return f"{number_words(n) if n else 'no'} indicator{_s(n)}"
+    return f"{number_words(n) if n else 'no'} {noun}{_s(n)}"
 
 
 def dashboard(ctx: Context) -> Markdown:
@@ -468,21 +543,25 @@ def dashboard(ctx: Context) -> Markdown:
 
 
 def spc_points(ctx: Context, row: pd.Series) -> tuple[pd.DatetimeIndex, pd.DataFrame, object]:
-    """The dates, points and result of the SPC that assess rated this KPI with."""
+    """The dates, points and result of the SPC that assess rated this KPI with: the SPC
+    baseline (`AssessSettings.spc_baseline`, the last periods up to the quarter's end).
+    Empty when the KPI has no value this quarter (assess gives it no SPC reading)."""
     series = series_by_id(ctx.data.values, ctx.data.indicators, ctx.quarter).get(row["id"])
-    if series is None or np.isnan(series).all():
+    if series is None or pd.isna(row["value"]):
+        return pd.DatetimeIndex([]), pd.DataFrame(), None
+    series = series[-ctx.settings.spc_baseline(row["frequency"]) :]
+    if np.isnan(series).all():
         return pd.DatetimeIndex([]), pd.DataFrame(), None
     dates = pd.date_range(
         end=pd.Timestamp(ctx.quarter.end), periods=len(series), freq=GRID_FREQ[row["frequency"]]
     )
-    keep = ~np.isnan(series)
-    result = spc(
-        series[keep],
+    result = spc(  # a missing period stays in .points as NaN: the chart's line breaks there
+        series,
         improvement=IMPROVEMENT.get(row["polarity"], "neutral"),
         target=None if pd.isna(row["target"]) else float(row["target"]),
         screen_outliers=ctx.settings.spc_screen_outliers,
     )
-    return dates[keep], result.points, result
+    return dates, result.points, result
 
 
 def spc_charts(ctx: Context) -> Markdown:
@@ -491,6 +570,9 @@ def spc_charts(ctx: Context) -> Markdown:
     for _, row in ctx.kpis.iterrows():
         parts.append(f"### {md_escape(row['name'])}")
         dates, points, result = spc_points(ctx, row)
+        if pd.isna(row["value"]):
+            parts.append("No data this Quarter, so there is no SPC reading.")
+            continue
         if result is None:
             parts.append("No values have been recorded for this indicator.")
             continue
@@ -505,6 +587,7 @@ def spc_charts(ctx: Context) -> Markdown:
                 row["spc_variation"],
                 row["spc_assurance"],
                 trial,
+                targets=_year_targets(ctx, row["id"], pd.Series(dates))["target"],
             )  # fmt: skip
         )
     return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
@@ -546,20 +629,33 @@ def guidance_notes(ctx: Context) -> Markdown:
         amber = (
             "performance achieved or exceeded the expected floor standard but did not meet target."
         )
+    months, quarters = s.dot_window_months, s.dot_window_quarters
     dot = {
         "regression": (
-            "Direction of Travel is based on regression analysis across the whole timeframe "
-            f"shown in the graphs: a straight-line (least squares) trend over the last "
-            f"{s.dot_window_months} months for monthly indicators or {s.dot_window_quarters} "
-            "quarters for quarterly ones. It is *Improving* or *Worsening* when the trend's "
-            f"two-sided p-value is below {s.dot_alpha:g} in the direction that is better or "
-            "worse for the indicator, and otherwise *Stable or no clear trend*."
+            "Direction of Travel is based on regression analysis across the timeframe shown in "
+            f"each KPI's graph: a straight-line (least squares) trend over the last {months} "
+            f"months for monthly indicators or {quarters} quarters for quarterly ones, up to "
+            "the end of the Quarter (a missing month or quarter counts as a gap, not a zero). "
+            "It is *Improving* or *Worsening* when the trend's two-sided p-value is below "
+            f"{s.dot_alpha:g} in the direction that is better or worse for the indicator, and "
+            "otherwise *Stable or no clear trend*; with fewer than three results in that "
+            "timeframe it is *Stable or no clear trend* as well."
         ),
-        "previous": "Direction of Travel compares the latest result with the one before it.",
+        "previous": (
+            "Direction of Travel compares the Quarter's latest result with the previous "
+            "Quarter's latest result (for monthly indicators, normally the last month of each "
+            "Quarter)."
+        ),
         "same_period_last_year": (
-            "Direction of Travel compares the latest result with the same period last year."
+            "Direction of Travel compares the Quarter's latest result with the latest result in "
+            "the same Quarter a year earlier."
         ),
     }[s.dot_method]
+    dot += (
+        " A KPI with no result this Quarter has no direction of travel. Activity indicators "
+        "have no better or worse direction: they are *Increasing*, *Decreasing* or show *No "
+        "clear trend*, by the same method."
+    )
     screened = (
         " Moving ranges of 3.267 times their mean or more are left out of the limits."
         if s.spc_screen_outliers
@@ -578,15 +674,19 @@ def guidance_notes(ctx: Context) -> Markdown:
         "### Direction of travel",
         dot,
         "### Statistical process control (SPC)",
-        "SPC charts follow NHS England's *Making Data Count*. The process limits are the mean "
-        f"plus or minus 2.66 times the mean moving range.{screened} A point shows *special "
+        "SPC charts follow NHS England's *Making Data Count*. Each chart and its reading use "
+        f"the most recent {s.spc_baseline_months} months (monthly indicators) or "
+        f"{s.spc_baseline_quarters} quarters (quarterly indicators) up to the end of the "
+        "Quarter, so that the limits describe the process as it is now rather than since the "
+        "data began. The process limits are the mean plus or minus 2.66 times the mean moving "
+        f"range.{screened} A point shows *special "
         "cause variation* when it is outside the process limits, when it is one of seven "
         "points in a row going up or down, one of two out of three points beyond two sigma on "
         "the same side of the mean, or one of seven points in a row on one side of the mean. "
         "The variation shown is the latest point's. *Assurance* compares the target with the "
         "process limits: consistently passing when both limits meet the target, consistently "
         "falling short when neither does, and otherwise inconsistent. With fewer than 13 points "
-        "the limits are trial limits.",
+        "the limits are trial limits. A KPI with no result this Quarter has no SPC reading.",
         "### Activity indicators",
         "Activity indicators give context and are not rated. The alert says whether the latest "
         "result is above, below or within the expected range set for the year.",
@@ -603,10 +703,17 @@ def guidance_notes(ctx: Context) -> Markdown:
 
 
 def about(ctx: Context) -> Markdown:
-    """Provenance: git commit, data hash, parameters and run time of this report."""
+    """Provenance: git commit, data hash, parameters and run time of this report.
+
+    The parameters table lists what was passed with a value (a blank or unset parameter means
+    nothing), then every method setting in force, passed or default, so the table says how
+    each number was made.
+    """
     p = {"git_commit": "not recorded", "data_hash": "not recorded", "run_time": "not recorded"}
     p |= ctx.provenance
-    rows = [(k, "" if v is None else v) for k, v in ctx.parameters.items()]
+    passed = {k: v for k, v in ctx.parameters.items() if not _blank(v)}
+    in_force = {k: v for k, v in asdict(ctx.settings).items() if k not in passed}
+    rows = [(k, _shown(v)) for k, v in (passed | in_force).items()]
     settings = tables.table(
         ["Parameter", "Value"], rows, "Parameters of this run", "tbl-parameters", widths=(1, 2)
     )
@@ -619,3 +726,14 @@ def about(ctx: Context) -> Markdown:
         f"- **Run time:** {md_escape(p['run_time'])}",
         settings,
     )
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _shown(value: object) -> str:
+    """A parameter's value as text: true/false as YAML writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

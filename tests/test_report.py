@@ -205,13 +205,17 @@ def test_unknown_parameter_is_a_params_error():
 def test_settings_reach_the_assessment():
     ctx = report.context(small_council(), "2023/24 Q2", parameters={"dot_method": "previous"})
     assert ctx.settings.dot_method == "previous"
-    assert "compares the latest result with the one before" in markdown(report.guidance_notes(ctx))
+    notes = markdown(report.guidance_notes(ctx))
+    assert "with the previous Quarter's latest result" in notes  # DESIGN.md: the last quarter
 
 
 def test_guidance_quotes_the_rules(ctx):
     text = markdown(report.guidance_notes(ctx))
-    assert "regression analysis across the whole timeframe shown in the graphs" in text
-    assert "last 24 months" in text and "below 0.05" in text
+    # Finding 9: the window the method uses, which is the timeframe the KPI charts show.
+    assert "whole timeframe" not in text
+    assert "timeframe shown in each KPI's graph" in text
+    assert "last 24 months for monthly indicators or 8 quarters" in text and "below 0.05" in text
+    assert "most recent 24 months (monthly indicators) or 13 quarters" in text  # SPC baseline
     assert "2.66 times the mean moving range" in text
     assert "✖ **Off track**" in text
 
@@ -309,3 +313,146 @@ def test_prepare_reads_the_builds_assessment(tmp_path, repo_root, monkeypatch):
         "2023/24 Q2", repo_root / "data", assessment_path=str(tmp_path / "assessment.json")
     )
     pd.testing.assert_frame_equal(ctx.current, tables["current"])
+
+
+# --- code review findings, on the small council with one change each
+
+
+def council_with(values=None, targets=None, commentary=None) -> QprData:
+    """small_council() with some of its frames changed."""
+    data = small_council()
+    return QprData(
+        data.indicators,
+        data.targets if targets is None else targets,
+        data.values if values is None else values,
+        data.commentary if commentary is None else commentary,
+        data.milestones,
+        Path("."),
+        "abc123",
+    )
+
+
+def test_a_kpi_with_no_data_this_quarter_says_so_everywhere():
+    # Finding 1: A1 sends nothing for July to September 2023.
+    v = small_council().values
+    data = council_with(values=v.loc[~((v["id"] == "A1") & (v["period_end"] > "2023-06-30"))])
+    adults = report.context(data, "2023/24 Q2", parameters={"directorate": "Adults"})
+    a1 = adults.current.set_index("id").loc["A1"]
+    assert a1["direction"] is None and a1["spc_variation"] is None
+    dashboard = markdown(report.dashboard(adults))
+    assert dashboard.count("[No data]{.dot .dot-none}") == 1
+    assert dashboard.count("[No data]{.spc .spc-none}") == 2
+    assert "No data this Quarter, so there is no SPC reading." in markdown(
+        report.spc_charts(adults)
+    )
+    summary = markdown(report.directorate_summary(adults))
+    assert "One indicator has no data for the Quarter." in summary
+    assert "One KPI with no data this Quarter has no direction of travel." in summary
+    assert adults.summary.direction_counts == {"improving": 0, "stable": 0, "worsening": 0}
+    whole = report.context(data, "2023/24 Q2")
+    facts = markdown(report.service_areas(whole))
+    assert "**No data this Quarter:** no result has been recorded" in facts
+
+
+def test_spc_chart_uses_the_spc_baseline(adults):
+    # Finding 2: the small council has 30 months; the default baseline is the last 24.
+    a1 = adults.kpis.iloc[0]
+    dates, points, result = report.spc_points(adults, a1)
+    assert len(dates) == len(points) == 24 and dates[0] == pd.Timestamp("2021-10-31")
+    assert result.variation == a1["spc_variation"] and result.n == 24
+    longer = report.context(
+        small_council(),
+        "2023/24 Q2",
+        parameters={"directorate": "Adults", "spc_baseline_months": 30},
+    )
+    assert len(report.spc_points(longer, longer.kpis.iloc[0])[0]) == 30
+
+
+def test_a_missing_month_is_a_gap_in_the_charts(ctx):
+    # Finding 10: the line breaks at a missing month (a NaN row), the target line does not.
+    v = small_council().values
+    data = council_with(values=v.loc[~((v["id"] == "C2") & (v["period_end"] == "2023-05-31"))])
+    gap = report.context(data, "2023/24 Q2")
+    c2 = gap.kpis.loc[gap.kpis["id"] == "C2"].iloc[0]
+    shown = report._shown_history(gap, c2)
+    may = shown.loc[shown["period_end"] == pd.Timestamp("2023-05-31")]
+    assert len(may) == 1 and np.isnan(may["value"].iloc[0]) and may["target"].iloc[0] == 90
+    dates, points, _ = report.spc_points(gap, c2)
+    assert pd.Timestamp("2023-05-31") in dates
+    assert np.isnan(points["value"].to_numpy()[list(dates).index(pd.Timestamp("2023-05-31"))])
+
+
+@pytest.mark.parametrize(
+    "actions, expected",
+    [
+        (["Recruit two", "Reduce waits"], "Commentary and management action are provided for every "
+         "indicator rated Red."),
+        (["Recruit two", None], "Management action has been recorded for 1 of the 2 indicators "
+         "rated Red; none has been recorded for: Assessments waiting."),
+        ([None, None], "No management action has been recorded for any of the 2 indicators rated "
+         "Red: Complaints answered \\*in time\\*; Assessments waiting."),
+    ],
+)  # fmt: skip
+def test_directorate_summary_claims_actions_only_when_every_red_has_one(actions, expected):
+    # Finding 4: C1 and A1 are Red; the sentence follows what commentary.csv holds.
+    commentary = pd.DataFrame(
+        [
+            ("C1", "2023/24 Q2", "Staff sickness", actions[0], "Head of CS"),
+            ("A1", "2023/24 Q2", "Demand rose", actions[1], "Head of ASC"),
+        ],
+        columns=["id", "quarter", "commentary", "action", "author"],
+    )
+    whole = report.context(council_with(commentary=commentary), "2023/24 Q2")
+    assert expected in markdown(report.directorate_summary(whole))
+
+
+def test_directorate_summary_with_no_reds_claims_nothing():
+    targets = small_council().targets.assign(floor=lambda t: t["floor"].where(t["id"] != "C1", 70))
+    targets.loc[targets["id"] == "A1", ["target", "floor"]] = [170.0, 180.0]
+    whole = report.context(council_with(targets=targets), "2023/24 Q2")
+    assert whole.summary.rag_counts["Red"] == 0
+    text = markdown(report.directorate_summary(whole))
+    assert "No indicators are rated Red this Quarter, so no management action is required." in text
+    assert "every indicator rated Red" not in text
+    cover = markdown(report.cover_performance(whole))
+    assert "2.3. No KPIs are rated Red this Quarter." in cover and "The 0" not in cover
+
+
+def test_one_kpi_reads_in_the_singular():
+    # Finding 3: the Adults directorate alone has one KPI and one activity indicator.
+    data = small_council()
+    keep = data.indicators["directorate"] == "Adults"
+    one = QprData(
+        data.indicators.loc[keep], data.targets, data.values, data.commentary, data.milestones,
+        Path("."), "abc123",
+    )  # fmt: skip
+    ctx = report.context(one, "2023/24 Q2")
+    intro = markdown(report.cover_introduction(ctx))
+    assert "includes 1 Key Performance Indicator (KPI) whose results are assessed" in intro
+    performance = markdown(report.cover_performance(ctx))
+    assert "2.2. For the one KPI included in the report" in performance
+    assert "The one indicator where the RAG rating is Red is in:" in performance
+    summary = markdown(report.directorate_summary(ctx))
+    assert "1 activity indicator, which helps give context" in summary
+    assert "Of the one KPI included, current performance is Green for no indicators" in summary
+    assert "Commentary and management action are provided" not in summary  # A1 has no action
+
+
+def test_value_next_to_a_threshold_is_printed_on_its_own_side():
+    # Finding 7: 84.96 is Amber against a target of 85 and must not print as 85.0%.
+    v = small_council().values
+    v = v.assign(value=v["value"].where(~((v["id"] == "C2") & (v["period_end"] == "2023-09-30")),
+                                        89.96))  # fmt: skip
+    ctx = report.context(council_with(values=v), "2023/24 Q2")
+    assert ctx.current.set_index("id").loc["C2", "rag"] == "Amber"  # 80 <= 89.96 < 90
+    assert "| Calls answered | 89.96% | 90% | 80% |" in markdown(report.kpi_table(ctx))
+    assert "**Latest:** 89.96% in September 2023; target 90%" in markdown(report.service_areas(ctx))
+
+
+def test_about_lists_only_parameters_with_a_value(ctx):
+    # Finding 8: directorate (None) and author ('') were not passed; settings in force are.
+    text = markdown(report.about(ctx))
+    assert "| directorate |" not in text and "| author |" not in text
+    assert "| committee | Cabinet |" in text
+    assert "| spc\\_baseline\\_months | 24 |" in text
+    assert "| spc\\_screen\\_outliers | true |" in text
