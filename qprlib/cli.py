@@ -262,9 +262,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in error.problems:
             print(f"  - {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:  # the disk or the folders, not the input: full, read-only, in the way
+        print(f"qpr {args.command}: {_os_problem(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("qpr: interrupted; the previous published site is unchanged.", file=sys.stderr)
         return 130
+
+
+def _os_problem(error: OSError) -> str:
+    """'<path>: <reason>; what to do' for a file or folder that could not be written or read."""
+    reason = error.strerror or str(error)
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        reason += " (a file is where a folder must be; move it away)"
+    return (
+        f"{error.filename or 'a file'}: {reason}; free some disk space or make the folder "
+        "writable, then run it again"
+    )
 
 
 if __name__ == "__main__":
