@@ -43,6 +43,12 @@ class RunParams:
     amber_mode: str = "floor"
     amber_tolerance: float = 0.05
     spc_screen_outliers: bool = True
+    spc_baseline_months: int = 24  # SPC limits from the last 24 months (AssessSettings)
+    spc_baseline_quarters: int = 13  # ... or 13 quarters
+    decision_no: str = ""  # the cover report's "Decision No" (blank: n/a)
+    contacts: tuple[str, ...] = ()  # the cover report's contact details, one entry per person
+    directorate_committee: str = ""  # the committee directorate dashboards go to (blank: committee)
+    directorate_author: str = ""  # who the dashboards are from (blank: author)
     execution_timeout: int = 600  # seconds one notebook cell may run before the run fails
     sources: tuple[Path, ...] = ()  # the params files these came from, defaults first
 
@@ -61,6 +67,12 @@ class RunParams:
             "amber_mode": self.amber_mode,
             "amber_tolerance": self.amber_tolerance,
             "spc_screen_outliers": self.spc_screen_outliers,
+            "spc_baseline_months": self.spc_baseline_months,
+            "spc_baseline_quarters": self.spc_baseline_quarters,
+            "decision_no": self.decision_no,
+            "contacts": list(self.contacts),
+            "directorate_committee": self.directorate_committee,
+            "directorate_author": self.directorate_author,
         }
 
     def assess_settings(self):
@@ -102,6 +114,14 @@ def _text_list(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError("expected a list of names, e.g. [Adult Social Care], or [] for all")
+    return tuple(v.strip() for v in value)
+
+
+def _contacts(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of contacts, each a block of text (name, job, phone…)")
     return tuple(v.strip() for v in value)
 
 
@@ -156,6 +176,12 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "amber_mode": _one_of(*AMBER_MODES),
     "amber_tolerance": _fraction,
     "spc_screen_outliers": _flag,
+    "spc_baseline_months": _whole(3),
+    "spc_baseline_quarters": _whole(3),
+    "decision_no": _optional_text,
+    "contacts": _contacts,
+    "directorate_committee": _optional_text,
+    "directorate_author": _optional_text,
     "execution_timeout": _whole(1),
 }
 QUARTER_FILE_ONLY = ("quarter",)
@@ -190,7 +216,7 @@ def read_params_file(path: Path) -> dict[str, Any]:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
-        return _check_mapping(path, loader, root)
+        return _check_mapping(path, loader, root, text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -207,7 +233,14 @@ def read_params_file(path: Path) -> dict[str, Any]:
         loader.dispose()
 
 
-def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None) -> dict:
+def _as_written(text: str, node: yaml.Node) -> str:
+    """A node as it is typed in the file (a key or value quoted back in a message)."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    return " ".join(text[node.start_mark.index : node.end_mark.index].split())
+
+
+def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None, text: str) -> dict:
     if root is None:
         return {}
     if not isinstance(root, yaml.MappingNode):
@@ -217,7 +250,7 @@ def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None) 
         )
     problems, values = [], {}
     for key_node, value_node in root.value:
-        line, key = key_node.start_mark.line + 1, str(key_node.value)
+        line, key = key_node.start_mark.line + 1, _as_written(text, key_node)
         where = _where(path, line, key)
         if key not in SETTINGS:
             problems.append(f"{where}: unknown setting{_did_you_mean(key)}")
@@ -239,7 +272,7 @@ def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None) 
         try:
             values[key] = SETTINGS[key](raw)
         except ValueError as error:
-            problems.append(f"{where}: {raw!r} is not valid; {error}")
+            problems.append(f"{where}: '{_as_written(text, value_node)}' is not valid; {error}")
     if problems:
         raise ParamsError(problems)
     return values
