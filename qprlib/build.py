@@ -30,6 +30,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import unicodedata
@@ -232,6 +233,8 @@ def _build(
     outcome = Outcome(params.quarter, started)
     if interactive is None:
         interactive = sys.stdout.isatty()
+    if any(force or not up_to_date(run) for run in runs):
+        check_kernel()  # no kernel, no report: say so before anything is written
     with build_lock(paths.build), BuildLog(out / "build.log", interactive, quiet) as log:
         log.line(f"Building {params.quarter} ({len(runs)} reports) from {data.source}")
         formats = choose_formats(formats, out, log)
@@ -291,6 +294,20 @@ def check_quarter(data, quarter: Quarter) -> None:
 def _under_root(folder: Path, root: Path) -> Path:
     """A relative --data folder missing from the working folder is taken from the project."""
     return folder if folder.is_absolute() or folder.exists() else root / folder
+
+
+def check_kernel() -> None:
+    """Raise (exit 2) when the Jupyter kernel the notebooks run on is not installed."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        raise QprError(
+            f"Jupyter kernel '{KERNEL}' not found for {sys.executable}, so no notebook can run; "
+            "install ipykernel in this environment (`make setup`, or `python -m pip install "
+            "ipykernel`), then build again"
+        ) from None
 
 
 def check_engine(engine: str) -> None:
@@ -635,7 +652,10 @@ def execute(runs: list[Run], jobs: int, log: BuildLog) -> list[RunResult]:
     results = []
     log.start_progress(len(runs))
     with ProcessPoolExecutor(
-        min(jobs, len(runs)), mp_context=context, initializer=_worker_init, initargs=(events,)
+        min(jobs, len(runs)),
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(events, os.getpid()),
     ) as pool:
         pending = {pool.submit(execute_run, run): run for run in runs}
         try:
@@ -682,9 +702,19 @@ def _result_of(future, run: Run) -> RunResult:
 _EVENTS = None  # the queue a worker announces runs on (set in each worker process)
 
 
-def _worker_init(events) -> None:
+def _worker_init(events, build_pid: int | None = None) -> None:
     global _EVENTS
     _EVENTS = events
+    if build_pid is not None:
+        threading.Thread(target=_exit_with, args=(build_pid,), daemon=True).start()
+
+
+def _exit_with(build_pid: int) -> None:
+    """End this worker soon after `qpr build` dies (kill -9): an orphan could otherwise write
+    into build/ under the next build's lock. Its kernel watches it and stops too."""
+    while os.getppid() == build_pid:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _drain(events, log: BuildLog) -> None:
@@ -921,11 +951,13 @@ def render_site(
         outcome.render = UP_TO_DATE
         log.line(f"up to date  site {site / out.name}")
         return
-    from qprlib.render import render_quarter
+    from qprlib.render import OutputError, render_quarter
 
     log.line(f"rendering   {len(reports)} reports to {', '.join(formats)}")
     try:
         failures = render_quarter(out, site, list(reports), tuple(formats), engine, params.council)
+    except OutputError:
+        raise  # the site cannot be written at all: exit 2, the published site is unchanged
     except Exception as error:
         failures = [("site", f"{type(error).__name__}: {error}")]
         if not isinstance(error, QprError):
