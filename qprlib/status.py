@@ -167,8 +167,10 @@ def _kpis_state(out: Path, key: str) -> str:
 def _site_state(out: Path, site: Path, reports: list[str], manifest: dict, council: str) -> str:
     """current when the render stamp matches what the build would render now."""
     formats = manifest.get("published_formats")
-    if not reports or not isinstance(formats, list) or not (site / out.name).is_dir():
+    if not isinstance(formats, list) or not (site / out.name).is_dir():
         return "not rendered"
+    if not reports:  # published, but from notebooks that are no longer current
+        return STALE
     engine = str(manifest.get("engine_requested") or "auto")
     key = build.render_key(out, site, reports, formats, engine, council)
     return CURRENT if build.read_stamp(out / "render.stamp.json").get("key") == key else STALE

@@ -39,7 +39,7 @@ def project(tmp_path, monkeypatch) -> Path:
     return root
 
 
-def record_build(project: Path, failed: tuple[str, ...] = ()) -> None:
+def record_build(project: Path, failed: tuple[str, ...] = (), rendered: bool = False) -> None:
     """What `qpr build` leaves behind, made with the build's own functions, no kernel."""
     params = load_params("2023/24 Q2", project / "params")
     data = io.load(project / "data")
@@ -60,6 +60,14 @@ def record_build(project: Path, failed: tuple[str, ...] = ()) -> None:
     key = build_module.assessment_key(params, data)
     (out / "kpis.stamp.json").write_text(json.dumps({"key": key}))
     outcome = Outcome(params.quarter, "2024-01-04T09:00:00Z", results, kpis="written")
+    if rendered:  # as render_site: the site published and its stamp written
+        (paths.site / SLUG).mkdir(parents=True)
+        built = [r.report for r in results if r.outcome == BUILT]
+        key = build_module.render_key(
+            out, paths.site, built, ("html", "pdf"), "auto", params.council
+        )
+        (out / "render.stamp.json").write_text(json.dumps({"key": key}))
+        outcome.render = "rendered"
     build_module.write_manifest(outcome, out, params, data, "auto", ("html", "pdf"), paths)
 
 
@@ -72,7 +80,7 @@ REPORTS = ("cover", "qpr", "directorate-fine", "directorate-broken")
 
 
 def test_a_fresh_build_is_current_and_status_exits_0(project, capsys):
-    record_build(project)
+    record_build(project, rendered=True)
     assert states() == {report: ("current", "") for report in REPORTS}
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
@@ -80,7 +88,12 @@ def test_a_fresh_build_is_current_and_status_exits_0(project, capsys):
     assert "(success, exit status 0)" in out.splitlines()[0]
     assert "  directorate-fine    current  (built " in out
     assert "  kpis.csv            current" in out
+    assert "  site                current (html, pdf)" in out
+    assert "by the builtin engine" in out or "by the quarto engine" in out
     assert out.rstrip().endswith("all reports current")
+    write_data(project / "data", ["Fine", "Broken"], value=65)
+    (status,) = quarter_status()
+    assert (status.site, status.kpis) == ("stale", "stale")
 
 
 @pytest.mark.parametrize(
