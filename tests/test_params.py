@@ -107,6 +107,22 @@ def test_wrong_types_are_rejected_with_line_and_key(params_dir, line, expected):
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    "line, shown",
+    [
+        ("author: 2024-01-04", "key 'author': '2024-01-04' is not valid; expected some text"),
+        ("council: {name: Fixture}", "key 'council': '{name: Fixture}' is not valid"),
+        ("[council]: Fixture", "key '[council]': unknown setting"),
+    ],
+)
+def test_values_and_keys_are_quoted_as_written_not_as_python(params_dir, line, shown):
+    text, number = quarter_file_with(line)
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    message = problems_of(params_dir)
+    assert f"2023-24-q2.yml, line {number}, {shown}" in message
+    assert "datetime" not in message and "Node" not in message
+
+
 def test_a_python_tag_is_an_error_and_never_executed(params_dir, tmp_path):
     marker = tmp_path / "pwned"
     text, number = quarter_file_with(f"author: !!python/object/apply:os.system ['touch {marker}']")
