@@ -1,5 +1,8 @@
 """Fixtures shared across test files: the repository and its sample council, loaded once."""
 
+import fcntl
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -32,10 +35,28 @@ def sample_site(repo_root, tmp_path_factory) -> Path:
     sample data, as a user runs it, in a temporary copy of the project (so the checkout's
     build/ and _site/ are never touched).
 
-    A session fixture is made once per xdist worker, so every test module using it is marked
-    `pytest.mark.xdist_group("sample-site")`: with `-n 2 --dist loadgroup` they all run on one
-    worker and the quarter is built once."""
-    project = tmp_path_factory.mktemp("sample-project")
+    Built once per test run. Its users share the xdist group "sample-site", but the build does
+    not rely on that: pytest-xdist 3.8 cannot group under pytest 9 (it sets `item._nodeid`,
+    which pytest 9 no longer reads), so under `-n 2` each worker may ask for it. The first
+    builds in the run's shared temporary folder under a file lock; the others wait and reuse
+    it, failing with the same message if the build failed."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # popen-gw0/, popen-gw1/ ... share their parent
+    project, outcome = root / "sample-project", root / "sample-project.outcome.json"
+    with open(root / "sample-project.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not outcome.exists():
+            outcome.write_text(json.dumps(_build_sample(repo_root, project)), encoding="utf-8")
+    failure = json.loads(outcome.read_text(encoding="utf-8"))
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    return project / "_site"
+
+
+def _build_sample(repo_root: Path, project: Path) -> str:
+    """Copy the project's inputs to `project` and build the sample quarter there; '' on
+    success, else what failed."""
     for part in PROJECT_PARTS:
         shutil.copytree(
             repo_root / part,
@@ -44,13 +65,15 @@ def sample_site(repo_root, tmp_path_factory) -> Path:
         )
     command = [sys.executable, "-m", "qprlib", "build", SAMPLE_QUARTER]
     command += ["--to", "html,pdf,docx", "--engine", "builtin"]
-    done = subprocess.run(
-        command, cwd=project, capture_output=True, text=True, timeout=BUILD_TIMEOUT
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"{' '.join(command)} exited {done.returncode} in {project}:\n"
-            f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}",
-            pytrace=False,
+    try:
+        done = subprocess.run(
+            command, cwd=project, capture_output=True, text=True, timeout=BUILD_TIMEOUT
         )
-    return project / "_site"
+    except subprocess.TimeoutExpired:
+        return f"{' '.join(command)} took over {BUILD_TIMEOUT} s in {project}"
+    if done.returncode == 0:
+        return ""
+    return (
+        f"{' '.join(command)} exited {done.returncode} in {project}:\n"
+        f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    )

@@ -3,8 +3,8 @@ nothing is fetched from outside, no script runs from commentary, narrow screens 
 sideways. Uses Debian's chromium and axe-core from npm (scripts/install-system-deps.sh).
 
 Two sites are checked: one rendered here from the fixture notebook (hostile commentary), and
-the real sample quarter as `qpr build` makes it (the session fixture `sample_site` in
-conftest.py, shared with test_sample_report.py through one xdist group so it is built once).
+the real sample quarter as `qpr build` makes it (the fixture `sample_site` in conftest.py,
+built once per test run and shared with test_sample_report.py).
 """
 
 from __future__ import annotations

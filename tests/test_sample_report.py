@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-# One xdist group for every test using the `sample_site` fixture, so it is built once.
+# The xdist group of every test using `sample_site` (built once per run either way: conftest.py).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sample-site")]
 
 SLUG = "2023-24-q2"
