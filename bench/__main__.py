@@ -6,7 +6,9 @@
 
 Times are medians of --repeat runs (wall clock). Builds run in a temporary copy of the project
 with PYTHONPATH pointing at the copy, so the real build/ and _site/ are untouched and the
-copy's qprlib is the one that runs. docs/benchmarks.md records a run and the targets.
+copy's qprlib is the one that runs. The copy is the last commit (a clone of HEAD): in a checkout
+shared with work in progress the numbers belong to a commit; --working-tree copies the files as
+they are instead, uncommitted changes included. docs/benchmarks.md records a run and the targets.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = []
     with tempfile.TemporaryDirectory(prefix="qpr-bench-") as scratch:
         work = Path(scratch)
-        project = copy_project(work / "project")
+        project = copy_project(work / "project", options.working_tree)
+        print(f"measuring {describe(project, options.working_tree)}", flush=True)
         if "assess" in sections:
             lines += assessment_rows(plan)
         if "cold" in sections or "rebuild" in sections:
@@ -91,6 +94,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each")
     parser.add_argument("--repeat", type=int, help="runs per timing (median reported)")
     parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--working-tree",
+        action="store_true",
+        help="measure the files as they are, uncommitted changes included (default: HEAD)",
+    )
     return parser.parse_args(argv)
 
 
@@ -268,10 +276,26 @@ def fit_line(x: tuple[int, ...], y: list[float]) -> str:
 # ---------------------------------------------------------------- the project copy
 
 
-def copy_project(target: Path) -> Path:
-    """The working tree (with .git, for provenance) without outputs, caches or the venv."""
+def copy_project(target: Path, working_tree: bool = False) -> Path:
+    """A clone of HEAD, or (`working_tree`, or no git) the files as they are, with .git for
+    provenance and without outputs, caches or the venv."""
+    if not working_tree and (ROOT / ".git").exists():
+        command = ["git", "clone", "--quiet", "--shared", str(ROOT), str(target)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        return target
     shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(*NOT_COPIED), symlinks=True)
     return target
+
+
+def describe(project: Path, working_tree: bool) -> str:
+    """Which code the numbers belong to: 'commit 05effe7' or '... plus uncommitted changes'."""
+    done = subprocess.run(
+        ["git", "-C", str(project), "log", "-1", "--format=%h %s"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    commit = done.stdout.strip() if done.returncode == 0 else "an unversioned copy"
+    commit = commit if len(commit) <= 70 else commit[:69] + "…"
+    return f"commit {commit}" + (" plus uncommitted changes" if working_tree else "")
 
 
 if __name__ == "__main__":
