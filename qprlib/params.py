@@ -70,7 +70,8 @@ class RunParams:
             "spc_baseline_months": self.spc_baseline_months,
             "spc_baseline_quarters": self.spc_baseline_quarters,
             "decision_no": self.decision_no,
-            "contacts": list(self.contacts),
+            # a notebook parameter is plain text: one block per person, blank-line separated
+            "contacts": "\n\n".join(self.contacts),
             "directorate_committee": self.directorate_committee,
             "directorate_author": self.directorate_author,
         }
