@@ -11,6 +11,7 @@ Every number comes from the assessment; data text is escaped with `tables.md_esc
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -37,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 GRID_FREQ = {"monthly": "ME", "quarterly": "QE"}  # assess.series_by_id's period grid
 REPORT_PARAMETERS = (
     "quarter", "data_dir", "directorate", "council", "committee", "meeting_date", "author",
+    "decision_no", "contacts", "directorate_committee", "directorate_author",
 )  # fmt: skip
 
 
@@ -84,6 +86,8 @@ class Context:
     committee: str = "Cabinet"
     meeting_date: str = ""
     author: str = ""
+    decision_no: str = ""  # the cover report's "Decision No" (blank: n/a, as seed 001)
+    contacts: tuple[str, ...] = ()  # the cover report's contact details, one block per person
     provenance: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, object] = field(default_factory=dict)
 
@@ -112,6 +116,10 @@ def prepare(
     committee: str = "Cabinet",
     meeting_date: str = "",
     author: str = "",
+    decision_no: str = "",
+    contacts: str | list[str] | tuple[str, ...] = "",
+    directorate_committee: str = "",
+    directorate_author: str = "",
     git_commit: str = "",
     data_hash: str = "",
     run_time: str = "",
@@ -125,11 +133,15 @@ def prepare(
     are computed now (git commit of this checkout, hash of the data files, the current time).
     `assessment_path`: the build's assessment of both quarters (build/<quarter>/assessment.json),
     used when made from this data, quarter, settings and qprlib; otherwise assessed now.
+    `decision_no`, `contacts`: the cover report's (seed 001). A directorate dashboard goes to
+    `directorate_committee` from `directorate_author` when they are given.
     """
     parameters = {
         "quarter": quarter, "data_dir": str(data_dir), "directorate": directorate,
         "council": council, "committee": committee, "meeting_date": meeting_date,
-        "author": author, **settings,
+        "author": author, "decision_no": decision_no, "contacts": _contact_blocks(contacts),
+        "directorate_committee": directorate_committee,
+        "directorate_author": directorate_author, **settings,
     }  # fmt: skip
     data = io.load(data_dir)
     recorded = {
@@ -139,6 +151,14 @@ def prepare(
     }
     saved = io.read_frames_json(assessment_path) if assessment_path else None
     return context(data, quarter, parameters=parameters, provenance=recorded, saved=saved)
+
+
+def _contact_blocks(contacts: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Contact details as one block per person: text with blocks separated by a blank line
+    (as params passes them to a notebook), or a list of blocks."""
+    if isinstance(contacts, str):
+        contacts = re.split(r"\n\s*\n", contacts)
+    return tuple(c.strip() for c in contacts or () if c.strip())
 
 
 def context(
@@ -152,7 +172,8 @@ def context(
     """The Context for loaded data: `parameters` as `prepare` takes them (minus data_dir);
     `saved`: a precomputed assessment as `io.read_frames_json` returns it (see `assessed`)."""
     p = {"directorate": None, "council": "", "committee": "Cabinet", "meeting_date": "",
-         "author": "", **(parameters or {})}  # fmt: skip
+         "author": "", "decision_no": "", "contacts": (), "directorate_committee": "",
+         "directorate_author": "", **(parameters or {})}  # fmt: skip
     known = {f.name for f in fields(AssessSettings)}
     settings = {k: v for k, v in p.items() if k in known}
     unknown = sorted(set(p) - known - set(REPORT_PARAMETERS))
@@ -168,11 +189,16 @@ def context(
         current, previous = _only(current, directorate), _only(previous, directorate)
         past = past.loc[past["id"].isin(current["id"])]
     previous = previous if len(previous) else None  # a first quarter has nothing to compare
+    committee, author = p["committee"], p["author"]
+    if directorate:  # a dashboard goes to its own cabinet committee when one is given
+        committee = p["directorate_committee"] or committee
+        author = p["directorate_author"] or author
     return Context(
         data=data, quarter=quarter_, settings=assess_settings, current=current,
         previous=previous, history=past, summary=summarise(current, previous),
-        directorate=directorate, council=p["council"], committee=p["committee"],
-        meeting_date=p["meeting_date"], author=p["author"], provenance=provenance or {},
+        directorate=directorate, council=p["council"], committee=committee,
+        meeting_date=p["meeting_date"], author=author, decision_no=p["decision_no"] or "",
+        contacts=_contact_blocks(p["contacts"]), provenance=provenance or {},
         parameters={"quarter": str(quarter_), **p},
     )  # fmt: skip
 
@@ -222,7 +248,32 @@ def cover_header(ctx: Context) -> Markdown:
     lines = [
         f"**From:** {md_escape(ctx.author or 'Not given')}",
         f"**To:** {md_escape(ctx.committee)} – {_date_words(ctx.meeting_date)}",
+        f"**Decision No:** {md_escape(ctx.decision_no or 'n/a')}",
         f"**Subject:** Quarterly Performance Report, {_quarter_words(ctx)}",
+        "**Classification:** Unrestricted",
+    ]
+    return Markdown("\\\n".join(lines) + "\n")
+
+
+def cover_contacts(ctx: Context) -> Markdown:
+    """Section 4, contact details: one block per person (name, job title, phone, email lines),
+    as params `contacts` gives them."""
+    if not ctx.contacts:
+        return Markdown("No contact details were given for this report.\n")
+    blocks = [
+        "\\\n".join(md_escape(line) for line in contact.splitlines() if line.strip())
+        for contact in ctx.contacts
+    ]
+    return Markdown("\n\n".join(blocks) + "\n")
+
+
+def dashboard_header(ctx: Context) -> Markdown:
+    """From / To / Subject / Classification for a directorate dashboard (seed 003)."""
+    lines = [
+        f"**From:** {md_escape(ctx.author or 'Not given')}",
+        f"**To:** {md_escape(ctx.committee)} – {_date_words(ctx.meeting_date)}",
+        f"**Subject:** {md_escape(ctx.directorate or ctx.council or 'Council')} Directorate "
+        f"Dashboard, {_quarter_words(ctx)}",
         "**Classification:** Unrestricted",
     ]
     return Markdown("\\\n".join(lines) + "\n")
@@ -729,11 +780,15 @@ def about(ctx: Context) -> Markdown:
 
 
 def _blank(value: object) -> bool:
+    if isinstance(value, list | tuple):
+        return not value
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _shown(value: object) -> str:
-    """A parameter's value as text: true/false as YAML writes them."""
+    """A parameter's value as text: true/false as YAML writes them, lists joined by ';'."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(" ".join(str(v).split()) for v in value)
     return str(value)

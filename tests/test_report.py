@@ -456,3 +456,34 @@ def test_about_lists_only_parameters_with_a_value(ctx):
     assert "| committee | Cabinet |" in text
     assert "| spc\\_baseline\\_months | 24 |" in text
     assert "| spc\\_screen\\_outliers | true |" in text
+
+
+def test_cover_carries_decision_number_and_contacts_as_seed_001():
+    data = small_council()
+    plain = report.context(data, "2023/24 Q2")
+    assert "**Decision No:** n/a\\\n**Subject:**" in markdown(report.cover_header(plain))
+    assert "No contact details" in markdown(report.cover_contacts(plain))
+    contacts = ("Matthew Wagner\nChief Analyst (interim)\nTelephone: 03000 416559",)
+    given = report.context(
+        data, "2023/24 Q2", parameters={"decision_no": "24/00001", "contacts": contacts}
+    )
+    assert "**Decision No:** 24/00001" in markdown(report.cover_header(given))
+    assert markdown(report.cover_contacts(given)) == (
+        "Matthew Wagner\\\nChief Analyst (interim)\\\nTelephone: 03000 416559\n"
+    )
+
+
+def test_directorate_dashboard_takes_its_own_committee_and_author():
+    parameters = {
+        "directorate": "Adults", "committee": "Cabinet", "author": "Leader",
+        "directorate_committee": "Adult Social Care Cabinet Committee",
+        "directorate_author": "Cabinet Member for Adult Social Care",
+    }  # fmt: skip
+    adults = report.context(small_council(), "2023/24 Q2", parameters=parameters)
+    header = markdown(report.dashboard_header(adults))
+    assert "**To:** Adult Social Care Cabinet Committee" in header
+    assert "**From:** Cabinet Member for Adult Social Care" in header
+    whole = report.context(
+        small_council(), "2023/24 Q2", parameters=parameters | {"directorate": None}
+    )
+    assert "**To:** Cabinet" in markdown(report.cover_header(whole))  # the cover is Cabinet's
