@@ -64,6 +64,7 @@ SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # report names become file nam
 LANG_TAG = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|\d{3}))?(?:-[A-Za-z0-9]{1,8})*$")
 ERROR_CELL_TAG = "papermill-error-cell-tag"
 TOC_MIN_SECTIONS = 4  # long reports (the corporate QPR) get a contents list
+NO_TOC_REPORTS = ("cover",)  # ... but never the cover report: a committee paper has none
 NOTEBOOK_PRIORITY = ["text/markdown", "image/png", "image/jpeg", "text/plain"]
 
 
@@ -316,7 +317,8 @@ def render_report(
     markdown = notebook_markdown(report.nb)
     meta = _metadata_args(report, council, formats)
     common = ["--standalone", "--wrap=none", f"--lua-filter={TEMPLATES / 'qpr.lua'}", *meta]
-    if _count_sections(markdown) >= TOC_MIN_SECTIONS:
+    # A committee cover paper (seed 001) has no contents list, in HTML, PDF or Word.
+    if report.name not in NO_TOC_REPORTS and _count_sections(markdown) >= TOC_MIN_SECTIONS:
         common += ["--toc", "--toc-depth=2"]
     files: dict[str, Path] = {}
     # Images go to files first: pandoc is much slower on megabytes of base64 in Markdown,
