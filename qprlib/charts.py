@@ -47,6 +47,7 @@ SPC_STYLE = {
 }
 STYLE = {
     "font.size": 8,
+    "text.parse_math": False,  # names from the data ("$5", "$\\frac{$") drawn as typed, not maths
     "axes.edgecolor": "#505a5f",
     "axes.labelcolor": INK,
     "axes.spines.top": False,
