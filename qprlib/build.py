@@ -196,6 +196,9 @@ def build(
     except QprError as error:  # exit 2: nothing ran; the scheduled job still hears of it
         notifier.stopped(_quarter_named(quarter, root), error)
         raise
+    except Exception as error:  # a fault in qpr itself: the traceback follows, but say so
+        notifier.stopped(_quarter_named(quarter, root), error, exit_status=EXIT_REPORT_FAILED)
+        raise
 
 
 def _quarter_named(quarter: str | None, root: Path | None) -> str:

@@ -108,15 +108,19 @@ class Notifier:
         else:
             log.error(f"NOT NOTIFIED {option} command failed: {result.message}")
 
-    def stopped(self, quarter: str | None, error) -> None:
-        """After a build that stopped on bad input (exit 2): notify with the problems."""
-        option, command = self.command(2)
+    def stopped(self, quarter: str, error: BaseException, exit_status: int = 2) -> None:
+        """After a build that stopped: on bad input (exit 2) with the problems, else the error."""
+        option, command = self.command(exit_status)
         if not command:
             return
-        problems = getattr(error, "problems", [str(error)])
-        summary = f"qpr build: {len(problems)} problem(s) found:\n"
-        summary += "".join(f"  - {line}\n" for line in problems)
-        result = notify(command, summary, quarter or "latest", 2, None)
+        if hasattr(error, "problems"):
+            summary = f"qpr build: {len(error.problems)} problem(s) found:\n"
+            summary += "".join(f"  - {line}\n" for line in error.problems)
+        else:
+            summary = f"qpr build stopped by an error in qpr: {type(error).__name__}: {error}\n"
+        result = notify(command, summary, quarter, exit_status, None)
         if not result.ok:
-            print(f"qpr build: NOT NOTIFIED {option} command failed: {result.message}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"qpr build: NOT NOTIFIED {option} command failed: {result.message}",
+                file=sys.stderr,
+            )

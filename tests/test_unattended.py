@@ -250,6 +250,20 @@ def test_bad_data_is_exit_2_and_notifies_failure(project, tmp_path, capsys):
     assert read_env(tmp_path / "failure.env")["QPR_QUARTER"] == "2023/24 Q2"
 
 
+def test_a_fault_in_qpr_itself_still_notifies_failure(project, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(build_module, "plan_assessment", broken)
+    command = notifier_command(tmp_path, "failure")
+    with pytest.raises(RuntimeError):
+        build(on_failure=command, render=False)
+    variables = read_env(tmp_path / "failure.env")
+    assert (variables["QPR_OUTCOME"], variables["QPR_EXIT_STATUS"]) == ("failed", "1")
+    stdin = (tmp_path / "failure.stdin").read_text()
+    assert stdin == "qpr build stopped by an error in qpr: RuntimeError: a bug\n"
+
+
 # --- formats already published are kept
 
 
