@@ -37,7 +37,7 @@ TYPST = r"#set page(width: 1cm) $x^2$ @ref <label> *strong* \ back // not a comm
 SHORTHANDS = "-2 -? ... ~ -- --- 1/2"  # Typst would print a minus, nothing, an ellipsis...
 QUOTES = "\"double\" 'single' O'Brien's"
 DIRECTORATE = "../../Adults/Health " + IMG  # a path, to see nothing is written outside
-AREA = "Area # with | pipe, $5 and $x^2$"  # also a chart label: no matplotlib mathtext
+AREA = "Area # with | pipe, $\\frac{$ costs"  # a chart label too: never parsed as maths
 NAMES = {  # KPI names
     "H1": f"{SCRIPT} calls answered",
     "H2": f"{IMG} {MARKDOWN}",
