@@ -78,8 +78,8 @@ class OutputError(RenderError):
 
 
 # OSErrors that mean "this place cannot be written", not "this report is broken"
-OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-OUTPUT_ERRNOS |= {errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
+DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}  # whatever is being written
+OUTPUT_ERRNOS = DISK_ERRNOS | {errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def render_builtin(
                 report, report_formats(report.name, formats), out, council, assets
             )
         except Exception as error:  # one report's failure must not stop the others
-            if isinstance(error, OSError) and error.errno in OUTPUT_ERRNOS:
+            if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
                 raise  # the disk, not the report: nothing can be published (render_quarter)
             expected = isinstance(error, (RenderError, RuntimeError, OSError))
             log.warning("render %s failed: %s", report.name, error, exc_info=not expected)

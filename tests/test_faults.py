@@ -290,6 +290,26 @@ def test_a_site_that_cannot_be_written_is_exit_2_and_the_published_site_stays(
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("faults-built")
+def test_a_disk_that_fills_while_rendering_stops_the_build_not_just_one_report(
+    built, monkeypatch, capsys
+):
+    site = built / "_site"
+    published = snapshot(site)
+
+    def full(report, formats, out, council, assets=None):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out / f"{report.name}.pdf"))
+
+    rerender(built)
+    monkeypatch.setattr(render, "render_report", full)
+    assert cli_build(built, monkeypatch, "--to", "html") == 2
+    message = capsys.readouterr().err
+    assert f"{site}: cannot write the site" in message and "No space left on device" in message
+    assert snapshot(site) == published
+    assert leftovers(site) == []
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("faults-built")
 def test_a_full_disk_in_the_build_folder_is_exit_2_and_keeps_the_last_kpis(
     built, monkeypatch, capsys
 ):
