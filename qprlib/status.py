@@ -126,7 +126,8 @@ def status_of(quarter: Quarter, data, paths: build.Paths) -> QuarterStatus:
     kpis = _kpis_state(out, build.assessment_key(params, data))
     current = [r.report for r in reports if r.state == CURRENT]
     site = _site_state(out, paths.site, current, manifest, params.council)
-    stale_inputs = sorted({i for r in reports if r.state == STALE for i in r.reason.split(", ")})
+    changed = [r.reason.removesuffix(" changed").split(", ") for r in reports if r.state == STALE]
+    stale_inputs = sorted({name for names in changed for name in names})
     return replace(last, reports=reports, kpis=kpis, site=site, stale_inputs=tuple(stale_inputs))
 
 

@@ -79,7 +79,7 @@ def states() -> dict[str, tuple[str, str]]:
 REPORTS = ("cover", "qpr", "directorate-fine", "directorate-broken")
 
 
-def test_a_fresh_build_is_current_and_status_exits_0(project, capsys):
+def test_a_fresh_build_is_current_and_status_exits_0(project, monkeypatch, capsys):
     record_build(project, rendered=True)
     assert states() == {report: ("current", "") for report in REPORTS}
     assert cli.main(["status"]) == 0
@@ -92,8 +92,11 @@ def test_a_fresh_build_is_current_and_status_exits_0(project, capsys):
     assert "by the builtin engine" in out or "by the quarto engine" in out
     assert out.rstrip().endswith("all reports current")
     write_data(project / "data", ["Fine", "Broken"], value=65)
+    monkeypatch.setattr(provenance, "source_hash", lambda package_dir=None: "qprlib v2")
     (status,) = quarter_status()
     assert (status.site, status.kpis) == ("stale", "stale")
+    assert {r.reason for r in status.reports} == {"data, qprlib changed"}
+    assert status.stale_inputs == ("data", "qprlib")
 
 
 @pytest.mark.parametrize(
@@ -127,6 +130,7 @@ def test_each_kind_of_change_makes_exactly_its_reports_stale(project, monkeypatc
     (status,) = quarter_status("2023/24 Q2")
     assert not status.all_current
     assert status.kpis == ("current" if change in ("template",) else "stale")
+    assert status.stale_inputs == (change,)
     assert cli.main(["status"]) == 1
 
 
