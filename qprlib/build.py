@@ -1021,13 +1021,16 @@ def write_manifest(
         entry["checked"] = finished
         reports[result.report] = entry
     rendered = outcome.render in ("rendered", UP_TO_DATE, FAILED)
+    # An up-to-date site was rendered by the same engine (render_key holds it): reading it from
+    # the last manifest spares a no-change rebuild importing qprlib.render (~0.5 s).
+    same = last.get("engine") if outcome.render == UP_TO_DATE else None
     manifest = {
         "quarter": str(params.quarter),
         "started": outcome.started,
         "finished": finished,
         "exit_status": outcome.exit_status,
         "outcome": "success" if outcome.exit_status == EXIT_OK else FAILED,
-        "engine": engine_used(engine) if rendered else last.get("engine"),
+        "engine": same or (engine_used(engine) if rendered else last.get("engine")),
         "engine_requested": engine,
         "formats": list(formats),
         "published_formats": list(formats) if rendered else last.get("published_formats"),
