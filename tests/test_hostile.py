@@ -275,6 +275,14 @@ def pdf_text(path: Path) -> str:
     return done.stdout
 
 
+def test_pdf_pages_stay_a4(site):
+    from pypdf import PdfReader
+
+    for path in sorted(site.glob("*.pdf")):  # `#set page(width: 1cm)` in the data never ran
+        sizes = {(round(p.mediabox.width), round(p.mediabox.height)) for p in PdfReader(path).pages}
+        assert sizes == {(595, 842)}, (path.name, sizes)
+
+
 def test_pdf_shows_every_hostile_string_as_text(site):
     qpr = squeezed(pdf_text(site / "qpr.pdf"))
     for name in NAMES.values():
