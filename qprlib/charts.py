@@ -148,7 +148,8 @@ def _month_span(dates: pd.Series) -> str:
 def _style_time_axis(ax, dates: pd.Series, unit: str) -> None:
     ax.yaxis.set_major_formatter(_axis_formatter(unit))
     whole = unit in ("number", "days", "currency")  # counts: no 2.5 ticks
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3, integer=whole))
+    nice = [1, 2, 2.5, 5, 10]  # round steps: 80, 82.5, 85 or 80, 85, 90, never 79.5, 81, 82.5
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=nice, min_n_ticks=3, integer=whole))
     ax.set_ylabel(_unit_label(unit))
     span_days = (dates.max() - dates.min()).days if len(dates) else 0
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{mdates.num2date(x):%b %Y}"))

@@ -193,3 +193,14 @@ def test_spc_chart_with_a_missing_month_counts_only_real_points():
                              targets=targets)  # fmt: skip
     assert "0 special-cause points; latest 81%." in chart.alt
     decode(chart)
+
+
+def test_y_ticks_fall_on_round_steps():
+    history = kpi_history()
+    fig, ax = charts._figure()
+    ax.plot(history["period_end"], history["value"])
+    charts._style_time_axis(ax, history["period_end"], "percent")
+    ax.set_ylim(77, 84)  # matplotlib's own steps would tick 76.5, 78, 79.5, ...
+    ticks = ax.get_yticks()
+    step = ticks[1] - ticks[0]
+    assert any(np.isclose(step, s * 10.0**k) for s in (1, 2, 2.5, 5) for k in (-1, 0, 1)), ticks
