@@ -408,7 +408,6 @@ def test_a_failing_and_a_hanging_notebook_fail_alone(project, capsys):
 
 
 def test_kpis_csv_is_the_quarters_assessment(project, monkeypatch):
-    pytest.importorskip("qprlib.spc", reason="qprlib.spc (needed by assess) not written yet")
     monkeypatch.undo()  # the real assessment
     params = load_params("2023/24 Q2", project / "params")
     data = io.load(project / "data")

@@ -706,8 +706,6 @@ def test_keep_read_only_copy_reuses_a_twin_and_never_overwrites(tmp_path):
 
 def test_the_sample_data_loads(repo_root):
     folder = repo_root / "data"
-    if not (folder / "indicators.csv").exists():
-        pytest.skip("data/ has no sample data yet")
     loaded = io.load(folder)
     assert len(loaded.indicators) > 0
     assert io.summary_line(loaded).startswith(f"{len(loaded.indicators)} indicators")

@@ -107,8 +107,6 @@ def test_every_call_is_a_report_function(name):
 
 
 def test_directorate_default_is_a_real_directorate():
-    if not (DATA / "indicators.csv").exists():
-        pytest.skip("sample data not present")
     from qprlib import io
 
     directorates = set(io.load(DATA).indicators["directorate"])
@@ -146,11 +144,6 @@ def check_clean(nb) -> None:
             assert "text/markdown" in output["data"]
 
 
-needs_data = pytest.mark.skipif(
-    not (DATA / "indicators.csv").exists(), reason="sample data not present"
-)
-
-
 # What the cover must say, with each count's change on the previous quarter in seed 001's words.
 # 2023/24 Q2 is seed 001 itself. 2022/23 Q4 is data/README.md's "Earlier quarters" table:
 # 17 Green, 14 Amber, 7 Red against 2022/23 Q3's 11, 19, 8; 4 improving, 23 stable,
@@ -178,7 +171,6 @@ def words(text: str) -> str:
 
 
 @pytest.mark.slow
-@needs_data
 @pytest.mark.parametrize("quarter", list(COVER))
 def test_cover_runs_and_says_the_numbers(tmp_path, quarter):
     nb = run("cover", tmp_path, quarter=quarter)
@@ -217,7 +209,6 @@ def reported_kpi_names(quarter: str) -> list[str]:
 
 
 @pytest.mark.slow
-@needs_data
 @pytest.mark.parametrize("quarter", list(REPORTED))
 def test_qpr_runs_with_every_kpi(tmp_path, quarter):
     from qprlib.tables import md_escape
@@ -236,7 +227,6 @@ def test_qpr_runs_with_every_kpi(tmp_path, quarter):
 
 
 @pytest.mark.slow
-@needs_data
 @pytest.mark.parametrize("quarter", ["2023/24 Q2", "2022/23 Q4"])
 def test_directorate_runs_with_spc_and_milestones(tmp_path, quarter):
     nb = run("directorate", tmp_path, quarter=quarter)

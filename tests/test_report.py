@@ -253,7 +253,6 @@ def test_context_leaves_the_data_unchanged():
         pd.testing.assert_frame_equal(getattr(data, name), getattr(fresh, name))
 
 
-@pytest.mark.skipif(not (DATA / "indicators.csv").exists(), reason="sample data not present")
 def test_cover_matches_seed_001_on_the_sample_data():
     ctx = report.context(io.load(DATA), "2023/24 Q2")
     summary = markdown(report.cover_summary(ctx))

@@ -347,7 +347,8 @@ def test_round_trip_generate_fill_import_load(data_dir, returns):
 
 
 def test_imported_returns_are_assessed(data_dir, returns):
-    assess = pytest.importorskip("qprlib.assess", reason="qprlib.assess not importable yet").assess
+    from qprlib.assess import assess
+
     adults = filled_adults(returns[ADULTS])
     growth = fill(returns[GROWTH], {"GC01:" + MONTH[2]: 86})
     import_returns([adults, growth], data_dir=data_dir)
