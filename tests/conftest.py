@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 
+# `.ci/run` sets this: on CI every system tool (chromium, axe-core, poppler, LibreOffice) is
+# installed by scripts/install-system-deps.sh, so a skipped browser, PDF or Calc test means
+# an install step broke, and a green run would hide that the accessibility checks never ran.
+# Only Quarto, which cannot be installed here, may skip.
+STRICT_SKIPS = os.environ.get("QPR_FAIL_ON_SKIP") == "1"
+MAY_SKIP = {"quarto"}  # markers of tests allowed to skip under QPR_FAIL_ON_SKIP
+
 SAMPLE_QUARTER = "2023/24 Q2"  # seed 001's quarter, the latest in the sample data
 PROJECT_PARTS = ("data", "notebooks", "params")  # all `qpr build` reads besides qprlib
 BUILD_TIMEOUT = 900  # seconds; ~50 s alone on 2 cores
@@ -36,10 +43,10 @@ def sample_site(repo_root, tmp_path_factory) -> Path:
     build/ and _site/ are never touched).
 
     Built once per test run. Its users share the xdist group "sample-site", but the build does
-    not rely on that: pytest-xdist 3.8 cannot group under pytest 9 (it sets `item._nodeid`,
-    which pytest 9 no longer reads), so under `-n 2` each worker may ask for it. The first
-    builds in the run's shared temporary folder under a file lock; the others wait and reuse
-    it, failing with the same message if the build failed."""
+    not rely on that (pytest 9 silently broke xdist grouping once; see pyproject.toml): under
+    `-n 2` each worker may ask for it. The first builds in the run's shared temporary folder
+    under a file lock; the others wait and reuse it, failing with the same message if the
+    build failed."""
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # popen-gw0/, popen-gw1/ ... share their parent
@@ -77,3 +84,17 @@ def _build_sample(repo_root: Path, project: Path) -> str:
         f"{' '.join(command)} exited {done.returncode} in {project}:\n"
         f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under QPR_FAIL_ON_SKIP=1, a skipped test fails, naming why it skipped."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (STRICT_SKIPS and report.skipped) or any(item.get_closest_marker(m) for m in MAY_SKIP):
+        return
+    if hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"skipped under QPR_FAIL_ON_SKIP=1 (CI installs every tool): {reason}"
