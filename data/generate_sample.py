@@ -40,6 +40,7 @@ LAST_MONTH_END = pd.Timestamp("2023-09-30")  # ... and ends 2023/24 Q2
 YEARS = ("2019/20", "2020/21", "2021/22", "2022/23", "2023/24")
 Q1_END, Q2_END = pd.Timestamp("2023-06-30"), pd.Timestamp("2023-09-30")
 WINDOW = {"monthly": 24, "quarterly": 8}  # DESIGN.md: dot_window_months / dot_window_quarters
+PER_YEAR = {"monthly": 12, "quarterly": 4}  # trend.direction's periods_per_year
 ALPHA = 0.05
 MAX_TRIES = 20_000
 AR_PHI = 0.3  # month-to-month persistence of the noise, so charts look like real returns
@@ -717,7 +718,11 @@ def directions_ok(kpi: Kpi, dates: pd.DatetimeIndex, values: np.ndarray) -> bool
     """True when qprlib.trend.direction gives the planned directions at Q1 and Q2 2023/24."""
     for end, planned in zip((Q1_END, Q2_END), kpi.dot, strict=True):
         got = direction(
-            series_to(dates, values, end), kpi.polarity, window=WINDOW[kpi.frequency], alpha=ALPHA
+            series_to(dates, values, end),
+            kpi.polarity,
+            window=WINDOW[kpi.frequency],
+            alpha=ALPHA,
+            periods_per_year=PER_YEAR[kpi.frequency],
         )
         if got != DOT_WORD[planned]:
             return False
@@ -1252,7 +1257,14 @@ def assess_quarter(frames: dict[str, pd.DataFrame], label: str) -> pd.DataFrame:
         in_quarter = series[grid > end - pd.offsets.MonthEnd(3)]
         in_quarter = in_quarter[~np.isnan(in_quarter)]
         values.append(in_quarter[-1] if len(in_quarter) else np.nan)
-        directions.append(direction(series, ind.polarity, window=WINDOW[ind.frequency]))
+        directions.append(
+            direction(
+                series,
+                ind.polarity,
+                window=WINDOW[ind.frequency],
+                periods_per_year=PER_YEAR[ind.frequency],
+            )
+        )
     table = table.assign(value=values, direction=directions)
     kpi = table["kind"] == "kpi"
     ratings = rag(table["value"], table["target"], table["floor"], table["polarity"].where(kpi))
