@@ -171,6 +171,10 @@ def _assess(args: argparse.Namespace) -> int:
     data = io.load(args.data)
     io.check_quarter(data, quarter)  # a table of unrated KPIs is not an assessment
     table = assess(data, quarter)
+    if args.format == "csv":  # the same table as kpis.csv, so as safe to open in a spreadsheet
+        from qprlib.tables import csv_safe
+
+        table = csv_safe(table)
     sys.stdout.write(format_assessment(table, args.format))
     return EXIT_OK
 

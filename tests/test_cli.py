@@ -133,3 +133,14 @@ def test_unknown_format_is_a_usage_error(repo_root, capsys):
         main(["assess", "2023/24 Q2", "--format", "xml"])
     assert exit_.value.code == 2
     assert "--format" in capsys.readouterr().err
+
+
+def test_assess_csv_is_safe_to_open_in_a_spreadsheet(data_copy, capsys):
+    # The same rule as kpis.csv: a text cell Excel would run as a formula gets a leading '.
+    indicators = pd.read_csv(data_copy / "indicators.csv", dtype=str, keep_default_na=False)
+    indicators.loc[indicators["id"] == "CS01", "name"] = '=HYPERLINK("http://x","y")'
+    indicators.to_csv(data_copy / "indicators.csv", index=False)
+    assert main(["assess", "2023/24 Q2", "--format", "csv", "--data", str(data_copy)]) == 0
+    table = pd.read_csv(StringIO(capsys.readouterr().out)).set_index("id")
+    assert table.loc["CS01", "name"] == '\'=HYPERLINK("http://x","y")'
+    assert pd.api.types.is_float_dtype(table["value"])  # numbers are left as numbers
