@@ -229,7 +229,9 @@ def _build(
     check_quarter(data, params.quarter)
     if render and engine == "quarto":
         check_engine(engine)  # quarto asked for but not installed: stop before running anything
-    names = choose_directorates(data, directorates or params.directorates, bool(directorates))
+    names = choose_directorates(
+        data, directorates or params.directorates, bool(directorates), params.sources
+    )
     out = paths.build / params.quarter.slug
     runs = plan_runs(params, names, not directorates, data, paths, out, started)
     kpis_key, assessment = plan_assessment(params, data, out, force)
@@ -329,10 +331,13 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:SLUG_MAX].strip("-")
 
 
-def choose_directorates(data, wanted: Sequence[str], from_command_line: bool) -> list[str]:
-    """The directorates to build: `wanted` (checked against the data) or all, in file order."""
+def choose_directorates(
+    data, wanted: Sequence[str], from_command_line: bool, sources: Sequence[Path] = ()
+) -> list[str]:
+    """The directorates to build: `wanted` (checked against the data) or all, in file order.
+    `sources` are the params files read (defaults first), to name the one that set them."""
     known = list(dict.fromkeys(data.indicators["directorate"].dropna().astype(str)))
-    where = "--directorate" if from_command_line else "params, key 'directorates'"
+    where = "--directorate" if from_command_line else f"{_setting_file(sources)}key 'directorates'"
     by_lower = {name.lower(): name for name in known}
     chosen, problems = [], []
     for name in wanted:
@@ -362,6 +367,19 @@ def choose_directorates(data, wanted: Sequence[str], from_command_line: bool) ->
     if problems:
         raise ParamsError(problems)
     return chosen
+
+
+def _setting_file(sources: Sequence[Path], key: str = "directorates") -> str:
+    """'params/2023-24-q2.yml, ' for the last params file that sets `key`, else 'params, '."""
+    for source in reversed(sources):
+        try:
+            lines = Path(source).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, start=1):
+            if line.startswith(f"{key}:"):
+                return f"{_shown(Path(source))}, line {number}, "
+    return "params, "
 
 
 # --- planning

@@ -117,7 +117,7 @@ def status_of(quarter: Quarter, data, paths: build.Paths) -> QuarterStatus:
         if isinstance(data, QprError):
             raise data
         params = load_params(quarter, paths.params)
-        names = build.choose_directorates(data, params.directorates, False)
+        names = build.choose_directorates(data, params.directorates, False, params.sources)
         runs = build.plan_runs(params, names, True, data, paths, out, run_time="")
     except QprError as error:
         unknown = tuple(ReportStatus(name, UNKNOWN, error.problems[0]) for name in sorted(entries))
