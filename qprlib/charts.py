@@ -335,6 +335,7 @@ def rag_by_area_chart(assessment: pd.DataFrame) -> Chart:
         fig = Figure(figsize=(WIDTH, max(1.6, 0.9 + 0.32 * len(areas))), dpi=DPI)
         fig.set_layout_engine("constrained")  # area names vary in length: measure them
         ax = fig.add_subplot()
+        ax.set_axisbelow(True)  # grid lines behind the bars, not striped across them
         y = np.arange(len(areas))
         left = np.zeros(len(areas))
         for rating, colour in RAG_COLOURS.items():

@@ -108,6 +108,20 @@ def test_rag_by_area_chart_counts_in_alt_text():
     decode(chart)
 
 
+def test_rag_by_area_chart_draws_grid_lines_behind_the_bars(monkeypatch):
+    # seen in the rendered QPR: white hatching plus grid lines striped across the bars
+    drawn = {}
+    encode = charts._encode
+
+    def capture(fig, alt):
+        drawn["axisbelow"] = fig.axes[0].get_axisbelow()
+        return encode(fig, alt)
+
+    monkeypatch.setattr(charts, "_encode", capture)
+    charts.rag_by_area_chart(pd.DataFrame({"service_area": ["A", "B"], "rag": ["Green", "Red"]}))
+    assert drawn["axisbelow"] is True
+
+
 def test_spc_chart_states_variation_and_assurance_in_words():
     values = np.r_[np.full(20, 80.0) + np.tile([1, -1], 10), 60.0]
     points = pd.DataFrame(
