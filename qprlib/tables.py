@@ -101,8 +101,8 @@ class Cell:
     def markdown(self) -> str:
         """Escaped text, wrapped in a bracketed span when it carries classes."""
         body = md_escape(self.text)
-        if self.icon:
-            body = f'[{md_escape(self.icon)}]{{aria-hidden="true"}} {body}'
+        if self.icon:  # "\\ " is a no-break space: the arrow never wraps away from its word
+            body = f'[{md_escape(self.icon)}]{{aria-hidden="true"}}\\ {body}'
         if not self.classes:
             return body
         return f"[{body}]{{{' '.join('.' + c for c in self.classes)}}}"
@@ -111,7 +111,7 @@ class Cell:
         """Escaped text in a `<span class>` when it carries classes; the icon is aria-hidden."""
         body = html.escape(self.text)
         if self.icon:
-            body = f'<span aria-hidden="true">{html.escape(self.icon)}</span> {body}'
+            body = f'<span aria-hidden="true">{html.escape(self.icon)}</span>&nbsp;{body}'
         if not self.classes:
             return body
         return f'<span class="{" ".join(self.classes)}">{body}</span>'
@@ -401,7 +401,8 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
         "Previous RAG": map(rag_cell, a["previous_rag"]),
         "Direction of travel": map(direction_cell, a["direction"], _no_value(a)),
     }
-    widths = (13, 25, 10, 10, 10, 9, 10, 13)
+    # Direction of travel: 15 of 100 fits "↓ Worsening" (bold, no-break) on one A4 line.
+    widths = (13, 25, 9, 9, 10, 9, 10, 15)
     return _columns_table(columns, caption, id, widths, align="llrrrlll")
 
 
@@ -422,7 +423,7 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
         "SPC variation": map(variation_cell, a["spc_variation"], _no_value(a)),
         "SPC assurance": map(assurance_cell, a["spc_assurance"], _no_value(a)),
     }
-    widths = (24, 10, 10, 10, 9, 12, 13, 12)
+    widths = (23, 9, 9, 10, 9, 15, 13, 12)  # direction: as kpi_table
     return _columns_table(columns, caption, id, widths, align="lrrrllll")
 
 
@@ -457,7 +458,7 @@ def call_in_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-call-in
         "Direction of travel": map(direction_cell, a["direction"]),
         "Reason": a["call_in_reason"],
     }
-    return _columns_table(columns, caption, id, (30, 14, 10, 9, 13, 24))
+    return _columns_table(columns, caption, id, (29, 13, 10, 9, 15, 24))
 
 
 def milestones_table(milestones: pd.DataFrame, caption: str, id: str = "tbl-milestones") -> Table:

@@ -189,7 +189,7 @@ def test_directorate_sections_are_filtered(adults):
     assert spc.count("![Statistical process control chart of Assessments waiting") == 1
     milestones = markdown(report.milestones(adults))
     assert "New care homes" in milestones and "Online payments" not in milestones
-    assert '[[●]{aria-hidden="true"} On track]{.status .status-on-track}' in milestones
+    assert '[[●]{aria-hidden="true"}\\ On track]{.status .status-on-track}' in milestones
 
 
 def test_unknown_directorate_is_a_params_error():

@@ -274,6 +274,20 @@ def test_qpr_call_in_list_is_the_8_reds_and_the_4_green_to_amber(sample_site, sa
     assert sorted(table_column(table, "KPI")) == sorted(names[id_] for id_ in CALL_IN)
 
 
+# Tables in the A4 PDFs whose direction of travel column is narrow (tables.py widths).
+TABLE_PDFS = ["qpr", *DASHBOARDS.values()]
+
+
+@pytest.mark.parametrize("report", TABLE_PDFS)
+def test_pdf_tables_keep_each_direction_arrow_on_the_line_of_its_word(sample_site, report):
+    # A reviewer saw "↓ Worsening" wrap in a narrow PDF cell: the arrow alone on one line,
+    # the word under it. tables.DIRECTION_WORDS: ↑ Improving, ↓ Worsening, → Stable or ...
+    text = pdf_text(sample_site / SLUG / f"{report}.pdf")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert [line for line in lines if line in ("↑", "↓", "→")] == []
+    assert [line for line in lines if re.search(r"(^| )[↑↓→] [A-Z][a-z]", line)]  # arrow, word
+
+
 # ---------------------------------------------------------------- directorate dashboards
 
 

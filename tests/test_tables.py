@@ -116,10 +116,12 @@ def test_html_repr_is_an_escaped_table_with_caption_and_column_headers():
 
 
 def test_direction_is_a_word_with_a_decorative_arrow():
+    # the arrow is joined to its word by a no-break space (pandoc Markdown "\\ ", HTML &nbsp;):
+    # in a narrow PDF cell "↓ Worsening" must not wrap into an arrow above a word
     cell = tables.direction_cell("improving")
-    assert cell.markdown() == '[[↑]{aria-hidden="true"} Improving]{.dot .dot-improving}'
+    assert cell.markdown() == '[[↑]{aria-hidden="true"}\\ Improving]{.dot .dot-improving}'
     assert cell.html() == (
-        '<span class="dot dot-improving"><span aria-hidden="true">↑</span> Improving</span>'
+        '<span class="dot dot-improving"><span aria-hidden="true">↑</span>&nbsp;Improving</span>'
     )
     assert tables.direction_cell("stable").text == "Stable or no clear trend"
     assert tables.direction_cell(None).text == "Not enough data"
@@ -220,7 +222,7 @@ def test_milestones_table_dates_and_status():
     )
     md = tables.milestones_table(m, "Milestones")._repr_markdown_()
     assert "| Digital services | Launch new website | 30 September 2023 |" in md
-    assert '[[✖]{aria-hidden="true"} Off track]{.status .status-off-track}' in md
+    assert '[[✖]{aria-hidden="true"}\\ Off track]{.status .status-off-track}' in md
 
 
 def test_cell_without_classes_is_plain_escaped_text():
