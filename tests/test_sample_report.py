@@ -312,6 +312,17 @@ def test_each_directorate_dashboard_pdf_names_its_kpis(sample_site, sample_data,
         assert names[id_] in text, id_
 
 
+@pytest.mark.parametrize("directorate", list(DIRECTORATE_KPIS))
+def test_dashboard_from_to_block_comes_before_its_contents_list(sample_site, directorate):
+    # Seed 003 is a committee paper: From/To/Subject under the title, then the report; the
+    # contents list used to sit above the From line, in HTML and PDF.
+    page = soup(sample_site, DASHBOARDS[directorate])
+    text = words(page.find("main").get_text())
+    assert text.index("From:") < text.index("Contents") < text.index("Summary The")
+    pdf = words(pdf_text(sample_site / SLUG / f"{DASHBOARDS[directorate]}.pdf"))
+    assert pdf.index("From:") < pdf.index("Contents") < pdf.index("Summary The")
+
+
 # ---------------------------------------------------------------- open data
 
 

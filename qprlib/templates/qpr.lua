@@ -8,6 +8,9 @@
 -- * Every image has alt text; charts without one say so rather than being skipped silently.
 -- * Typst: text is printed exactly as typed ("-2", "-?" and "..." are not shorthands).
 -- * HTML: each table sits in a labelled, keyboard-scrollable region (wide tables on phones).
+-- * HTML, Typst: with a contents list, what comes before the first heading (a dashboard's
+--   From/To/Subject block) goes into the `preamble` variable, which the templates print
+--   before the contents, as on a committee paper; pandoc would put the contents above it.
 -- * Typst: pandoc's writer drops image alt text, so figures and images are written as raw
 --   Typst with `alt:` (PDF/UA-1 refuses images without it); RAG and direction spans get the
 --   template's coloured `rag()`/`dot()` boxes around the word.
@@ -178,10 +181,38 @@ function Table(tbl)
   return pandoc.Div({ tbl }, pandoc.Attr("", classes, attrs))
 end
 
+local function Pandoc(doc)
+  if not (PANDOC_WRITER_OPTIONS.table_of_contents and (is_html() or FORMAT == "typst")) then
+    return nil
+  end
+  local first = nil
+  for i, block in ipairs(doc.blocks) do
+    if block.t == "Header" then
+      first = i
+      break
+    end
+  end
+  if first == nil or first == 1 then
+    return nil
+  end
+  local preamble, body = pandoc.Blocks({}), pandoc.Blocks({})
+  for i, block in ipairs(doc.blocks) do
+    if i < first then
+      preamble:insert(block)
+    else
+      body:insert(block)
+    end
+  end
+  doc.meta.preamble = pandoc.MetaBlocks(preamble)
+  doc.blocks = body
+  return doc
+end
+
 -- Figures before images: the figure pass needs the image untouched to read its alt text.
 return {
   { Header = Header },
   { Figure = Figure },
   { Image = Image, Span = Span, Table = Table },
-  { Str = Str }, -- last: the passes above read the text as it is
+  { Str = Str }, -- the passes above read the text as it is
+  { Pandoc = Pandoc }, -- last: moves blocks the passes above have finished with
 }
