@@ -359,7 +359,7 @@ def executive_summary(ctx: Context) -> Markdown:
     calls = len(s.call_in)
     call_words = (
         f"{number_words(calls).capitalize()} KPI{'s are' if calls != 1 else ' is'} on the "
-        "call-in list (see the last section)."
+        "call-in list (see the Call-in list section)."
         if calls
         else "No KPIs meet the call-in criteria this Quarter."
     )

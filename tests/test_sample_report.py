@@ -274,6 +274,21 @@ def test_qpr_call_in_list_is_the_8_reds_and_the_4_green_to_amber(sample_site, sa
     assert sorted(table_column(table, "KPI")) == sorted(names[id_] for id_ in CALL_IN)
 
 
+def test_qpr_executive_summary_points_to_the_call_in_section_by_name(sample_site):
+    # it said "see the last section", but the last section is About this report
+    page = soup(sample_site, "qpr")
+    heading = page.find("h2", id="executive-summary")
+    summary = []
+    for sibling in heading.find_next_siblings():
+        if sibling.name == "h2":
+            break
+        summary.append(words(sibling.get_text()))
+    summary = " ".join(summary)
+    pointer = re.search(r"on the call-in list \(see the ([^)]+) section\)", summary)
+    assert pointer, summary
+    assert pointer[1] in [words(h.get_text()) for h in page.find_all("h2")]
+
+
 # Tables in the A4 PDFs whose direction of travel column is narrow (tables.py widths).
 TABLE_PDFS = ["qpr", *DASHBOARDS.values()]
 
