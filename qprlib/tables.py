@@ -401,8 +401,9 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
         "Previous RAG": map(rag_cell, a["previous_rag"]),
         "Direction of travel": map(direction_cell, a["direction"], _no_value(a)),
     }
-    # Direction of travel: 15 of 100 fits "↓ Worsening" (bold, no-break) on one A4 line.
-    widths = (13, 25, 9, 9, 10, 9, 10, 15)
+    # Direction of travel: 15 of 100 fits "↓ Worsening" (bold, no-break) on one A4 line;
+    # the values keep 10 each, so "396 days" stays on one line.
+    widths = (13, 23, 10, 10, 10, 9, 10, 15)
     return _columns_table(columns, caption, id, widths, align="llrrrlll")
 
 
@@ -423,7 +424,7 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
         "SPC variation": map(variation_cell, a["spc_variation"], _no_value(a)),
         "SPC assurance": map(assurance_cell, a["spc_assurance"], _no_value(a)),
     }
-    widths = (23, 9, 9, 10, 9, 15, 13, 12)  # direction: as kpi_table
+    widths = (21, 10, 10, 10, 9, 15, 13, 12)  # values and direction: as kpi_table
     return _columns_table(columns, caption, id, widths, align="lrrrllll")
 
 

@@ -303,6 +303,18 @@ def test_pdf_tables_keep_each_direction_arrow_on_the_line_of_its_word(sample_sit
     assert [line for line in lines if re.search(r"(^| )[↑↓→] [A-Z][a-z]", line)]  # arrow, word
 
 
+@pytest.mark.parametrize("report", TABLE_PDFS)
+def test_pdf_tables_keep_each_value_on_the_line_of_its_unit(sample_site, report):
+    # Narrowing the value columns once split "396 days" (CYPE10, days) into "396" over "days".
+    lines = [line.strip() for line in pdf_text(sample_site / SLUG / f"{report}.pdf").splitlines()]
+    split = [
+        f"{number} / {unit}"
+        for number, unit in zip(lines[:-1], lines[1:], strict=True)
+        if re.fullmatch(r"[\d,.]+", number) and unit in ("day", "days")
+    ]
+    assert split == []
+
+
 # ---------------------------------------------------------------- directorate dashboards
 
 
