@@ -664,10 +664,7 @@ def milestones(ctx: Context) -> Markdown:
         m = m.loc[m["directorate"] == ctx.directorate]
     if m.empty:
         return Markdown("No milestones were reported for this Quarter.\n")
-    caption = (
-        f"Key objectives and milestones, {_quarter_words(ctx)}: ✔ Complete, ● On track, "
-        "? Uncertain, ✖ Off track"
-    )
+    caption = f"Key objectives and milestones, {_quarter_words(ctx)}: {tables.status_key()}"
     return _table(tables.milestones_table(m, caption))
 
 

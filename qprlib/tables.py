@@ -42,9 +42,18 @@ STATUS_WORDS = {
     "uncertain": ("Uncertain", "?"),
     "off_track": ("Off track", "✖"),
 }
+NBSP = "\u00a0"  # joins a symbol to its word, so a line never breaks between them
+
+
+def status_key() -> str:
+    """The milestone symbols and their words, for a caption: '✔ Complete, ● On track, ...'."""
+    return ", ".join(f"{symbol}{NBSP}{word}" for word, symbol in STATUS_WORDS.values())
+
+
 ACTIVITY_WORDS = {"above": "Above range", "below": "Below range", "within": "Within range"}
 NO_DATA = "No data"
 
+_WHITESPACE = re.compile(r"[^\S\u00a0]+")  # any whitespace but the no-break space
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^@&!])")
 _MD_LIST_NUMBER = re.compile(r"^(\d+)([.)])(?=\s|$)")  # "1. text" would start a list
 _MD_BLOCK_MARKER = re.compile(r"^([-+:=])")  # bullet list, definition, setext heading
@@ -55,10 +64,11 @@ def md_escape(text: object) -> str:
 
     Backslash-escapes every character Markdown gives a meaning to (emphasis, links, raw HTML,
     tables, maths, citations, footnotes, entities), and a list or definition marker at the start.
+    Runs of whitespace become one space, except a no-break space, which keeps its meaning.
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
-    one_line = " ".join(str(text).split())
+    one_line = _WHITESPACE.sub(" ", str(text)).strip(" ")
     escaped = _MD_SPECIAL.sub(r"\\\1", one_line)
     escaped = _MD_LIST_NUMBER.sub(r"\1\\\2", escaped)
     return _MD_BLOCK_MARKER.sub(r"\\\1", escaped)

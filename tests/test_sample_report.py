@@ -315,6 +315,16 @@ def test_pdf_tables_keep_each_value_on_the_line_of_its_unit(sample_site, report)
     assert split == []
 
 
+@pytest.mark.parametrize("directorate", list(DIRECTORATE_KPIS))
+def test_dashboard_pdf_keeps_each_milestone_symbol_with_its_word(sample_site, directorate):
+    # The milestones key wrapped as "... ? Uncertain, ✖" over "Off track" (seen in Public
+    # Health's PDF); the table's status cells are symbol and word too (tables.STATUS_WORDS).
+    text = pdf_text(sample_site / SLUG / f"{DASHBOARDS[directorate]}.pdf")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert [line for line in lines if re.search(r"(^|\s)[✔●?✖]$", line)] == []
+    assert "✖ Off track" in words(text)
+
+
 # ---------------------------------------------------------------- directorate dashboards
 
 

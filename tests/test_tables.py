@@ -39,6 +39,18 @@ def test_md_escape_puts_newlines_on_one_line():
     assert md_escape("first line\nsecond\r\n\tthird") == "first line second third"
 
 
+def test_md_escape_keeps_a_no_break_space():
+    # the milestone key "✖ Off track" is joined by one: a caption must not lose it
+    assert md_escape(" ✖\u00a0Off track \u2028 next ") == "✖\u00a0Off track next"
+
+
+def test_status_key_joins_each_symbol_to_its_word():
+    # Halton's key: symbol and word together; a line may break only between the entries
+    assert tables.status_key() == (
+        "✔\u00a0Complete, ●\u00a0On track, ?\u00a0Uncertain, ✖\u00a0Off track"
+    )
+
+
 def test_md_escape_of_missing_is_empty():
     assert md_escape(None) == ""
     assert md_escape(float("nan")) == ""
