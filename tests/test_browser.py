@@ -180,6 +180,21 @@ def test_narrow_screens_scroll_tables_not_the_page(sites, browser):
         visit.close()
 
 
+def test_narrow_screens_show_each_table_caption_whole(sites, browser):
+    # A wide table scrolls sideways; its caption used to be as wide as the table, so on a
+    # phone "Every KPI, Quarter 2, 2023/24: RAG r" was cut at the screen's edge.
+    for path in _pages(sites):
+        visit = Visit(browser, path, width=360, height=740)
+        cut = visit.page.evaluate(
+            """() => [...document.querySelectorAll('.table-wrap caption')].filter(c => {
+                 const wrap = c.closest('.table-wrap').getBoundingClientRect();
+                 return c.getBoundingClientRect().right > wrap.right + 1;
+               }).map(c => c.textContent)"""
+        )
+        assert cut == [], (path, cut)
+        visit.close()
+
+
 def test_keyboard_focus_is_visible_on_links_and_table_regions(site, browser):
     visit = Visit(browser, site / "2023-24-q2" / "cover.html")
     seen = set()
