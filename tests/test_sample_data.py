@@ -18,6 +18,7 @@ import pytest
 from qprlib import io
 from qprlib.rag import rag
 from qprlib.trend import direction
+from tests.seed001 import SEED_001_REDS
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
@@ -41,23 +42,6 @@ QUARTER_END = {
     "2023/24 Q2": "2023-09-30",
 }  # fmt: skip
 
-# Seed 001, paragraph 2.3: the Red KPIs by service area ("Fol" in the seed is FOI misread).
-SEED_001_REDS = {
-    "Customer Services": ["Percentage of complaints responded to within timescale"],
-    "Governance and Law": [
-        "Percentage of Freedom of Information Act (FOI) requests completed within 20 working days",
-        "Percentage of Data Protection Act (DPA) Subject Access requests completed within "
-        "statutory timescales",
-    ],
-    "Children, Young People and Education": [
-        "Percentage of Education, Health Care Plans (EHCPs) issued within 20 weeks",
-        "Percentage of annual EHCP reviews waiting over 12 months",
-        "Percentage of pupils (with EHCP's) being placed in independent or out of county special "
-        "schools",
-        "Percentage of case holding posts filled by permanent qualified social workers",
-    ],
-    "Adult Social Care": ["Percentage of new Care Needs Assessments delivered within 28 days"],
-}
 # The same Reds by id (data/README.md, "What the data reproduce").
 SEED_001_RED_IDS = ["CS02", "GL01", "GL02", "CYPE01", "CYPE02", "CYPE03", "CYPE04", "ASC01"]
 

@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.seed001 import SEED_001_REDS
+
 # The xdist group of every test using `sample_site` (built once per run either way: conftest.py).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sample-site")]
 
@@ -43,23 +45,7 @@ SEED_DIRECTION = re.compile(
     r"19 are stable or with no clear trend \(five fewer than the previous Quarter\), "
     r"and 12 are showing a negative trend \(two more than the previous Quarter\)"
 )
-# Seed 001, 2.3: the Red KPIs under their service areas, in its order ("Fol" is the data's FOI).
-SEED_REDS = {
-    "Customer Services": ["Percentage of complaints responded to within timescale"],
-    "Governance and Law": [
-        "Percentage of Freedom of Information Act (FOI) requests completed within 20 working days",
-        "Percentage of Data Protection Act (DPA) Subject Access requests completed within "
-        "statutory timescales",
-    ],
-    "Children, Young People and Education": [
-        "Percentage of Education, Health Care Plans (EHCPs) issued within 20 weeks",
-        "Percentage of annual EHCP reviews waiting over 12 months",
-        "Percentage of pupils (with EHCP's) being placed in independent or out of county special "
-        "schools",
-        "Percentage of case holding posts filled by permanent qualified social workers",
-    ],
-    "Adult Social Care": ["Percentage of new Care Needs Assessments delivered within 28 days"],
-}
+SEED_REDS = SEED_001_REDS  # seed 001, 2.3: the Red KPIs under their service areas, in order
 RED_LIST = [item for area, names in SEED_REDS.items() for item in (area, *names)]
 
 
