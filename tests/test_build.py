@@ -57,14 +57,21 @@ def write_data(folder: Path, directorates: list[str], value: float = 82) -> Path
     return folder
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
+def make_project(tmp_path: Path, directorates: list[str]) -> Path:
+    """A throwaway project: the fixture notebooks, params for 2023/24 Q2 and a tiny data set
+    with one KPI per directorate (shared by test_status and test_unattended)."""
     root = tmp_path / "project"
     shutil.copytree(FIXTURES, root / "notebooks")
     (root / "params").mkdir()
     (root / "params" / "defaults.yml").write_text(DEFAULTS)
     (root / "params" / f"{SLUG}.yml").write_text(QUARTER)
-    write_data(root / "data", ["Fine", "Other"])
+    write_data(root / "data", directorates)
+    return root
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    root = make_project(tmp_path, ["Fine", "Other"])
     monkeypatch.setattr(
         build_module,
         "assess_quarter",

@@ -8,13 +8,12 @@ without starting a kernel; the last one runs a real build with a failing noteboo
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
-from test_build import DEFAULTS, FIXTURES, QUARTER, SLUG, write_data
+from test_build import SLUG, make_project, write_data
 
 from qprlib import build as build_module
 from qprlib import cli, io, provenance
@@ -28,12 +27,7 @@ CELL = 'cell 4 (In [3]) "import time"'
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURES, root / "notebooks")
-    (root / "params").mkdir()
-    (root / "params" / "defaults.yml").write_text(DEFAULTS)
-    (root / "params" / f"{SLUG}.yml").write_text(QUARTER)
-    write_data(root / "data", ["Fine", "Broken"])
+    root = make_project(tmp_path, ["Fine", "Broken"])
     monkeypatch.setattr(provenance, "source_hash", lambda package_dir=None: "qprlib v1")
     monkeypatch.chdir(root)
     return root

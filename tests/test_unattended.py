@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_build import DEFAULTS, FIXTURES, QUARTER, SLUG, write_data
+from test_build import SLUG, make_project
 
 from qprlib import build as build_module
 from qprlib import cli, notify, params, provenance
@@ -30,12 +30,7 @@ ANSI = re.compile(r"\x1b\[")
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURES, root / "notebooks")
-    (root / "params").mkdir()
-    (root / "params" / "defaults.yml").write_text(DEFAULTS)
-    (root / "params" / f"{SLUG}.yml").write_text(QUARTER)
-    write_data(root / "data", ["Fine", "Broken"])
+    root = make_project(tmp_path, ["Fine", "Broken"])
     monkeypatch.setattr(
         build_module,
         "assess_quarter",
