@@ -25,7 +25,7 @@ COLUMNS = [
     "frequency", "definition", "owner", "period_end", "value", "target", "floor", "lower",
     "upper", "rag", "previous_rag", "direction", "spc_variation", "spc_assurance",
     "spc_trial_limits", "activity_alert", "commentary", "action", "author", "call_in",
-    "call_in_reason", "missing_action",
+    "call_in_reason", "missing_action", "value_status",
 ]  # fmt: skip
 HISTORY_COLUMNS = [
     "id",
@@ -134,14 +134,19 @@ def reported(data: QprData, quarter: Quarter) -> pd.DataFrame:
 
 
 def add_latest_value(table: pd.DataFrame, values: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
-    """Add period_end and value: the latest non-missing value dated within the quarter."""
+    """Add period_end, value and value_status: the latest non-missing value dated within the
+    quarter, with its values.csv status ('provisional', 'estimate', 'revised'; None = final)."""
     start, end = pd.Timestamp(quarter.start), pd.Timestamp(quarter.end)
+    if "status" not in values:  # a frame made without the optional column: all final
+        values = values.assign(status="")
     in_quarter = values.loc[
         values["period_end"].between(start, end) & values["value"].notna(),
-        ["id", "period_end", "value"],
+        ["id", "period_end", "value", "status"],
     ]
     latest = in_quarter.sort_values("period_end", kind="stable").drop_duplicates("id", keep="last")
-    return table.merge(latest, on="id", how="left", sort=False)
+    latest = latest.rename(columns={"status": "value_status"})
+    merged = table.merge(latest, on="id", how="left", sort=False)
+    return merged.assign(value_status=_objects(merged["value_status"].map(_text)))
 
 
 def add_rag(table: pd.DataFrame, settings: AssessSettings = AssessSettings()) -> pd.DataFrame:

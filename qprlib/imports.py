@@ -79,7 +79,7 @@ class ImportResult:
     books: tuple[ReturnWorkbook, ...]
     values: pd.DataFrame  # value_changes(): one row per filled value cell
     commentary: pd.DataFrame  # commentary_changes(): one row per filled commentary row
-    blanks: pd.DataFrame  # value cells left empty: file, cell
+    blanks: pd.DataFrame  # value cells left empty (not yet available): file, cell, id, label
     dry_run: bool
     written: tuple[Path, ...]
 
@@ -229,7 +229,7 @@ def check_return(
 def parse_value(raw, number_format: str | None, unit: str) -> tuple[float | None, str | None]:
     """A value cell's content as (number, problem); an empty cell is (None, None)."""
     expected = f"expected {UNIT_WORDS.get(unit, 'a number')}"
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if _blank(raw):  # not yet available: a missing value, never a problem
         return None, None
     if isinstance(raw, bool):
         return None, f"{str(raw).upper()} is not a number; {expected}"
@@ -333,13 +333,18 @@ def conflicts(values: pd.DataFrame, commentary: pd.DataFrame) -> list[str]:
 
 
 def value_updates(changes: pd.DataFrame) -> dict[tuple, dict[str, str]]:
-    """(id, period_end) -> the values.csv cells to write, for new and changed values."""
+    """(id, period_end) -> the values.csv cells to write, for new and changed values.
+
+    `status` (written only where values.csv has that optional column): a changed value is
+    `revised`; a new one is a final figure (blank).
+    """
     chosen = changes[changes["change"] != "same"]
     return {
         (v.id, pd.Timestamp(v.period_end)): {
             "id": v.id,
             "period_end": f"{pd.Timestamp(v.period_end):%Y-%m-%d}",
             "value": _csv_number(v.value),
+            "status": "revised" if v.change == "changed" else "",
         }
         for v in chosen.itertuples()
     }
@@ -380,7 +385,8 @@ def merge_rows(
         else:
             cells = {c: text for c, text in cells.items() if c not in keys}
         for column, text in cells.items():
-            body[where[key]][at[column]] = text
+            if column in at:  # an optional column the file does not have is left out
+                body[where[key]][at[column]] = text
     if was_sorted:
         body = [body[i] for i in sorted(range(len(body)), key=lambda i: found[i])]
     return pd.DataFrame(body, columns=header, dtype=object)
@@ -460,7 +466,7 @@ def import_returns(
                 io.write_csv_atomic(frame, data_dir / file)
                 written.append(data_dir / file)
         written += [_keep_raw(book, data_dir) for book in books]
-    blanks = incoming_values.loc[incoming_values["value"].isna(), ["file", "cell"]]
+    blanks = incoming_values.loc[incoming_values["value"].isna(), ["file", "cell", "id", "label"]]
     return ImportResult(books, values, commentary, blanks, dry_run, tuple(written))
 
 
@@ -496,9 +502,12 @@ def format_report(result: ImportResult) -> str:
                         lines.append(f"      {field} was: {_short(old, 80)!r}")
                     if new and (change == "new" or new != old):
                         lines.append(f"      {field}: {_short(new, 80)!r}")
-        blanks = result.blanks[result.blanks["file"] == name]["cell"].tolist()
-        if blanks:
-            lines.append(f"  Not filled in ({len(blanks)}): {', '.join(blanks)}")
+        blanks = result.blanks[result.blanks["file"] == name]
+        if len(blanks):
+            lines.append(
+                f"  Left empty, so not yet available ({len(blanks)}; import them when they "
+                "come): " + ", ".join(f"{b.cell} ({b.id}, {b.label})" for b in blanks.itertuples())
+            )
         same = (values["change"] == "same").sum() + (comments["change"] == "same").sum()
         if same:
             lines.append(f"  Already held, unchanged: {same}")
@@ -683,7 +692,11 @@ def _is_number(x) -> bool:
 
 
 def _blank(x) -> bool:
-    return x is None or (isinstance(x, str) and not x.strip())
+    """An empty cell as openpyxl gives it (None, '') or as pandas keeps it once the column
+    holds a number (NaN, NaT)."""
+    if isinstance(x, str):
+        return not x.strip()
+    return x is None or x is pd.NaT or (isinstance(x, float) and math.isnan(x))
 
 
 def _text(x) -> str:

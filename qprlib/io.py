@@ -56,6 +56,7 @@ POLARITIES = ("higher", "lower", "none")
 UNITS = ("percent", "number", "days", "currency", "rate")
 FREQUENCIES = ("monthly", "quarterly")
 STATUSES = ("on_track", "uncertain", "off_track", "complete")
+VALUE_STATUSES = ("provisional", "estimate", "revised")  # values.csv `status`; blank = final
 TARGET_COLUMNS = ("target", "floor", "lower", "upper")
 UNIT_LIMITS = {  # (lowest, highest) a value or target may be, by unit; None = no limit
     "percent": (0.0, 100.0),
@@ -77,7 +78,9 @@ class QprData:
     indicators: id, name, directorate, service_area, kind, polarity, unit, frequency,
                 definition, owner (text; '' where blank)
     targets:    id, year ('2023/24'), target, floor, lower, upper (floats, NaN where not set)
-    values:     id, period_end (datetime64, month end), value (float; NaN = missing)
+    values:     id, period_end (datetime64, month end), value (float; NaN = missing),
+                status ('' = final, or provisional/estimate/revised; '' when the file has no
+                status column)
     commentary: id, quarter ('2023/24 Q2'), commentary, action, author
     milestones: directorate, objective, milestone, due (datetime64), quarter, status, commentary
     """
@@ -262,9 +265,28 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
 }
 
 
+# Columns a file may have or leave out (a file without one reads as if every cell were blank);
+# never required, so data written before they existed still loads unchanged.
+OPTIONAL: dict[str, tuple[Column, ...]] = {
+    "values.csv": (
+        Column(
+            "status",
+            _word_reader("status", VALUE_STATUSES),
+            f"blank (a final figure) or one of {', '.join(VALUE_STATUSES)}",
+            blank="",
+        ),
+    ),
+}
+
+
 def column_names(file: str) -> list[str]:
     """The columns a data file must have, in order."""
     return [column.name for column in SCHEMA[file]]
+
+
+def optional_names(file: str) -> list[str]:
+    """The columns a data file may also have (OPTIONAL), in order."""
+    return [column.name for column in OPTIONAL.get(file, ())]
 
 
 # --- reading one file --------------------------------------------------------------------
@@ -339,13 +361,10 @@ def check_header(file: str, header: list[str]) -> tuple[list[Problem], list[Prob
             f"missing column {listed}; expected the columns {', '.join(wanted)} (found: {found})"
         )
         return [*problems, Problem(file, 1, None, message)], []
-    unknown = [
-        cell for cell, name in zip(header, names, strict=True) if cell and name not in wanted
-    ]
+    known = wanted + optional_names(file)
+    unknown = [cell for cell, name in zip(header, names, strict=True) if cell and name not in known]
     notes = [
-        Problem(
-            file, 1, cell, f"is not a known column and is ignored; expected {', '.join(wanted)}"
-        )
+        Problem(file, 1, cell, f"is not a known column and is ignored; expected {', '.join(known)}")
         for cell in unknown
     ]
     return problems, notes
@@ -373,10 +392,10 @@ def text_table(file: str, rows: list[list[str]]) -> pd.DataFrame:
     Blank rows are dropped (their numbers are kept by the others); short rows are padded.
     """
     names = [heading(cell) for cell in rows[0]]
-    wanted = column_names(file)
-    positions = [names.index(name) for name in wanted]
+    wanted = column_names(file) + optional_names(file)
+    positions = [names.index(name) if name in names else None for name in wanted]
     cells = {
-        row_number: [row[p] if p < len(row) else "" for p in positions]
+        row_number: [row[p] if p is not None and p < len(row) else "" for p in positions]
         for row_number, row in enumerate(rows, start=1)
         if row_number > 1
     }
@@ -405,9 +424,9 @@ def typed_column(file: str, table: pd.DataFrame, column: Column) -> tuple[pd.Ser
 
 
 def typed_table(file: str, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """The text table converted column by column as SCHEMA says."""
+    """The text table converted column by column as SCHEMA (then OPTIONAL) says."""
     columns, problems = [], []
-    for column in SCHEMA[file]:
+    for column in (*SCHEMA[file], *OPTIONAL.get(file, ())):
         series, found = typed_column(file, table, column)
         columns.append(series)
         problems += found
@@ -479,6 +498,21 @@ def check_unique_periods(values: pd.DataFrame) -> list[Problem]:
     return one_row_per(values, "values.csv", "period_end", "a value", "period")
 
 
+def check_status_has_value(values: pd.DataFrame) -> list[Problem]:
+    """A status (provisional, estimate, revised) describes a figure: a blank value has none."""
+    flagged = values[(values["status"] != "") & values["value"].isna()]
+    return [
+        Problem(
+            "values.csv",
+            row,
+            "status",
+            f"'{status}' is given for '{id_}' but its value is blank (not yet available); "
+            "expected a value, or the status left blank",
+        )
+        for row, id_, status in zip(flagged.index, flagged["id"], flagged["status"], strict=True)
+    ]
+
+
 def check_unique_target_years(targets: pd.DataFrame) -> list[Problem]:
     """One targets.csv row per indicator per financial year."""
     return one_row_per(targets, "targets.csv", "year", "a target row", "year")
@@ -516,7 +550,7 @@ def check_some_indicators(indicators: pd.DataFrame) -> list[Problem]:
 FILE_CHECKS: dict[str, tuple[Callable[[pd.DataFrame], list[Problem]], ...]] = {
     "indicators.csv": (check_some_indicators, check_unique_ids),
     "targets.csv": (check_unique_target_years, check_activity_ranges),
-    "values.csv": (check_unique_periods,),
+    "values.csv": (check_unique_periods, check_status_has_value),
     "commentary.csv": (check_unique_quarters,),
     "milestones.csv": (),
 }

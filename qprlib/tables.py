@@ -388,6 +388,25 @@ def _values(frame: pd.DataFrame, column: str, against: Sequence[str] = ()) -> li
     ]
 
 
+NOT_YET_AVAILABLE = "Not yet available"  # a KPI's latest figure left blank in its return
+VALUE_STATUS_WORDS = {"provisional": "provisional", "estimate": "estimate", "revised": "revised"}
+
+
+def _latest(frame: pd.DataFrame, against: Sequence[str]) -> list[str]:
+    """The Latest column: the value with its status in brackets where values.csv gives one
+    ('78.2% (provisional)'), or 'Not yet available' when the quarter has no figure yet."""
+    shown = _values(frame, "value", against=against)
+    statuses = frame["value_status"] if "value_status" in frame else [None] * len(frame)
+    return [
+        NOT_YET_AVAILABLE
+        if _is_missing(value)
+        else f"{text} ({VALUE_STATUS_WORDS[status]})"
+        if status in VALUE_STATUS_WORDS
+        else text
+        for text, value, status in zip(shown, frame["value"], statuses, strict=True)
+    ]
+
+
 def _columns_table(columns: dict, caption: str, id: str, widths, align=()) -> Table:
     """A Table from {header: column of values or cells}, all columns the same length."""
     rows = zip(*columns.values(), strict=True)
@@ -404,7 +423,7 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
     columns = {
         "Service area": a["service_area"],
         "KPI": a["name"],
-        "Latest": _values(a, "value", against=("target", "floor")),
+        "Latest": _latest(a, against=("target", "floor")),
         "Target": _values(a, "target"),
         "Floor standard": _values(a, "floor"),
         "RAG": map(rag_cell, a["rag"]),
@@ -426,7 +445,7 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
     a = assessment
     columns = {
         "KPI": a["name"],
-        "Latest": _values(a, "value", against=("target", "floor")),
+        "Latest": _latest(a, against=("target", "floor")),
         "Target": _values(a, "target"),
         "Floor standard": _values(a, "floor"),
         "RAG": map(rag_cell, a["rag"]),
@@ -447,7 +466,7 @@ def activity_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-activi
     lower, upper = _values(a, "lower"), _values(a, "upper")
     columns = {
         "Activity indicator": a["name"],
-        "Latest": _values(a, "value", against=("lower", "upper")),
+        "Latest": _latest(a, against=("lower", "upper")),
         "Expected range": [f"{lo} to {hi}" for lo, hi in zip(lower, upper, strict=True)],
         "Alert": map(activity_cell, a["activity_alert"]),
         "Direction": map(direction_cell, a["direction"], _no_value(a)),

@@ -1,6 +1,7 @@
 """The quarter's assessment, checked on small councils built in memory."""
 
 import json
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
@@ -27,7 +28,7 @@ DOCUMENTED_COLUMNS = [  # docs/internals.md, plus missing_action (data-quality f
     "frequency", "definition", "owner", "period_end", "value", "target", "floor", "lower",
     "upper", "rag", "previous_rag", "direction", "spc_variation", "spc_assurance",
     "spc_trial_limits", "activity_alert", "commentary", "action", "author", "call_in",
-    "call_in_reason", "missing_action",
+    "call_in_reason", "missing_action", "value_status",
 ]  # fmt: skip
 NOT_IMPROVING = "Red and not improving (stable or no clear trend)"
 NO_DIRECTION = "Red, with no direction of travel yet (too few results for a trend)"
@@ -600,3 +601,14 @@ def test_spc_limits_come_from_the_baseline_not_the_whole_history():
     assert whole["spc_variation"] == "special_cause_improvement"  # seven or more above the mean
     # mean 62, limits about 62 +- 2 (the one big jump is screened out): target 70 above them
     assert whole["spc_assurance"] == "consistent_fail"
+
+
+def test_value_status_is_the_status_of_the_value_shown(one_kpi):
+    """The quarter's latest value is September's: its status is reported, not August's."""
+    assert row(assess(one_kpi, Q2), "A")["value_status"] is None  # no status column: final
+    values = one_kpi.values.assign(status="")
+    september, august = values.index[-1], values.index[-2]
+    values.loc[august, "status"] = "estimate"
+    assert row(assess(replace(one_kpi, values=values), Q2), "A")["value_status"] is None
+    values.loc[september, "status"] = "provisional"
+    assert row(assess(replace(one_kpi, values=values), Q2), "A")["value_status"] == "provisional"

@@ -114,7 +114,8 @@ def test_valid_data_loads_with_the_documented_columns_and_dtypes(data):
     assert list(loaded.targets.columns) == ["id", "year", "target", "floor", "lower", "upper"]
     assert loaded.targets[["target", "floor", "lower", "upper"]].dtypes.eq("float64").all()
     assert np.isnan(loaded.targets.loc[2, "target"])
-    assert list(loaded.values.columns) == ["id", "period_end", "value"]
+    assert list(loaded.values.columns) == ["id", "period_end", "value", "status"]
+    assert (loaded.values["status"] == "").all()  # no status column: every figure final
     assert loaded.values["period_end"].dtype == "datetime64[ns]"
     assert loaded.values["value"].dtype == "float64"
     assert loaded.values.loc[0, "period_end"] == pd.Timestamp("2023-04-30")
@@ -739,3 +740,44 @@ def test_missing_or_foreign_frames_json_reads_as_none(tmp_path, content):
     if content is not None:
         path.write_bytes(content)
     assert io.read_frames_json(path) is None
+
+
+# --- the optional status column of values.csv ----------------------------------------------
+
+
+def with_status(folder: Path, statuses: dict[int, str]) -> None:
+    """Add a status column to values.csv, filled in on the given spreadsheet rows."""
+    rows = read_rows(folder / "values.csv")
+    rows[0].append("Status")  # headings match ignoring case, as for every column
+    for number, row in enumerate(rows[1:], start=2):
+        row.append(statuses.get(number, ""))
+    write_rows(folder / "values.csv", rows)
+
+
+def test_a_values_status_column_is_read_without_a_warning(data, recwarn):
+    with_status(data, {7: "Provisional", 13: "estimate", 2: "revised"})
+    values = io.load(data).values
+    assert not [w for w in recwarn if issubclass(w.category, DataWarning)]
+    assert values.loc[5, "status"] == "provisional"  # row 7: the sixth data row
+    assert values.loc[11, "status"] == "estimate" and values.loc[0, "status"] == "revised"
+    assert (values.drop(index=[0, 5, 11])["status"] == "").all()
+
+
+def test_an_unknown_value_status_names_the_row_and_the_words(data):
+    with_status(data, {3: "draft"})
+    message = only_problem(data)
+    assert message.startswith("values.csv, row 3, column 'status': 'draft' is not a known status")
+    assert "provisional, estimate, revised" in message
+
+
+def test_a_status_on_a_blank_value_is_refused(data):
+    with_status(data, {4: "estimate"})
+    set_cell(data, "values.csv", 4, "value", "")
+    message = only_problem(data)
+    assert message.startswith("values.csv, row 4, column 'status'")
+    assert "value is blank" in message
+
+
+def test_a_blank_value_is_missing_not_an_error(data):
+    set_cell(data, "values.csv", 4, "value", "")
+    assert np.isnan(io.load(data).values.loc[2, "value"])

@@ -346,6 +346,28 @@ def test_round_trip_generate_fill_import_load(data_dir, returns):
     assert stat.S_IMODE(kept.stat().st_mode) == 0o444
 
 
+def test_a_cell_left_empty_is_not_yet_available_not_an_error(data_dir, returns):
+    """Clearing one cell of a complete return: openpyxl gives None, and pandas turns it into
+    NaN once the column holds numbers (the return's cells frame); either way it is a gap."""
+    adults = filled_adults(returns[ADULTS])
+    fill(adults, {"ASC01:" + MONTH[1]: None, "ASC03:" + MONTH[2]: ""})
+    result = import_returns([adults], data_dir=data_dir)
+    held = io.load(data_dir).values.set_index(["id", "period_end"])["value"]
+    assert ("ASC01", pd.Timestamp("2023-11-30")) not in held  # recorded as missing
+    assert ("ASC03", pd.Timestamp("2023-12-31")) not in held
+    assert held[("ASC01", pd.Timestamp("2023-12-31"))] == 78.2  # the rest imported
+    report = result.report()
+    assert "Left empty, so not yet available (2" in report
+    ws = load_workbook(adults)[INDICATORS]
+    assert f"Indicators!{MONTH[1]}{row_of(ws, 'ASC01')} (ASC01, Nov 2023)" in report
+    assert f"Indicators!{MONTH[2]}{row_of(ws, 'ASC03')} (ASC03, Dec 2023)" in report
+
+
+@pytest.mark.parametrize("raw", [float("nan"), None, "", "  ", pd.NaT])
+def test_parse_value_treats_every_kind_of_empty_cell_as_missing(raw):
+    assert parse_value(raw, "General", "percent") == (None, None)
+
+
 def test_imported_returns_are_assessed(data_dir, returns):
     from qprlib.assess import assess
 
@@ -444,6 +466,22 @@ def test_a_different_value_already_held_is_refused_without_replace(data_dir, tmp
     assert f"{row_value}% -> 91.5%" in result.report()
     held = io.load(data_dir).values.set_index(["id", "period_end"])["value"]
     assert held[("ASC01", pd.Timestamp("2023-09-30"))] == 91.5
+
+
+def test_a_replaced_value_is_marked_revised_where_values_csv_has_a_status_column(
+    data_dir, tmp_path
+):
+    values = pd.read_csv(data_dir / "values.csv").assign(status="")
+    values.to_csv(data_dir / "values.csv", index=False)
+    q2 = write_returns("2023/24 Q2", data_dir=data_dir, out_dir=tmp_path / "returns")[0]
+    fill(q2, {"ASC01:" + MONTH[2]: 91.5})
+    import_returns([q2], data_dir=data_dir, replace=True)
+    q3 = filled_adults(write_returns(Q3, data_dir=data_dir, out_dir=tmp_path / "q3")[0])
+    import_returns([q3], data_dir=data_dir)
+    status = io.load(data_dir).values.set_index(["id", "period_end"])["status"]
+    assert status[("ASC01", pd.Timestamp("2023-09-30"))] == "revised"
+    assert status[("ASC01", pd.Timestamp("2023-10-31"))] == ""  # a new figure: final
+    assert status[("ASC01", pd.Timestamp("2023-08-31"))] == ""  # untouched
 
 
 def test_different_commentary_already_held_is_refused_without_replace(data_dir, tmp_path):

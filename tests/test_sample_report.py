@@ -91,7 +91,7 @@ KPIS_CSV_COLUMNS = [  # docs/internals.md, "Assessment"
     "frequency", "definition", "owner", "period_end", "value", "target", "floor", "lower",
     "upper", "rag", "previous_rag", "direction", "spc_variation", "spc_assurance",
     "spc_trial_limits", "activity_alert", "commentary", "action", "author", "call_in",
-    "call_in_reason", "missing_action",
+    "call_in_reason", "missing_action", "value_status",
 ]  # fmt: skip
 
 

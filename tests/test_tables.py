@@ -283,3 +283,14 @@ def test_csv_safe_leaves_numbers_dates_and_missing_values_alone():
     assert frame["name"].tolist() == ["-Minus", None, "Plain"]  # the argument is not changed
     written = safe.to_csv(index=False)
     assert "\n-5.5," in written and ",-1," in written  # negative numbers stay numbers
+
+
+def test_latest_shows_a_value_status_where_set_and_a_gap_as_not_yet_available():
+    a = assessment().assign(value_status=["provisional", None])
+    a.loc[1, "value"] = float("nan")
+    md = tables.kpi_table(a, "Every KPI")._repr_markdown_()
+    assert "| Complaints answered in time | 71.3% (provisional) | 85% |" in md
+    assert "| FOI requests in 20 days | Not yet available | 90% |" in md
+    for status in ("estimate", "revised"):
+        shown = tables.dashboard_table(a.assign(value_status=[status, None]), "D")
+        assert f"| 71.3% ({status}) |" in shown._repr_markdown_()
