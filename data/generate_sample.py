@@ -11,6 +11,12 @@ redrawn with the next seed until qprlib.trend.direction gives the planned direct
 2023/24 target and floor exist that give the planned ratings. The script ends by checking every
 figure and exits with status 1 and a message naming the failed check.
 
+Comparators (data/comparators.csv): synthetic published figures of 15 fictional "similar
+councils" and England for the statutory measures among the KPIs (COMPARED), every quarter end
+from June 2021 to June 2023 (a quarter behind the council's own figures, as published
+comparisons are). Drawn from their own seeds after everything else, so the five files above
+are exactly what they were before comparators existed.
+
     python data/generate_sample.py             # rewrite data/*.csv
     python data/generate_sample.py --out DIR   # write elsewhere (the tests compare bytes)
 """
@@ -1372,6 +1378,71 @@ def check_earlier_quarters(frames: dict[str, pd.DataFrame]) -> list[str]:
     return failures
 
 
+# --- comparators (data/comparators.csv) --------------------------------------------------------
+
+AREA_CODE = "E10000990"  # Wealdshire's (fictional) area code; params/defaults.yml says the same
+ENGLAND = ("E92000001", "England")
+NEIGHBOURS = (  # fictional counties with fictional codes: no real council's figures invented
+    ("E10000901", "Northmoor"), ("E10000902", "Eastvale"), ("E10000903", "Westbury Downs"),
+    ("E10000904", "Harrowfield"), ("E10000905", "Calderwick"), ("E10000906", "Thornleigh"),
+    ("E10000907", "Ashcombe"), ("E10000908", "Brackenridge"), ("E10000909", "Fenwold"),
+    ("E10000910", "Greystone"), ("E10000911", "Hollinshire"), ("E10000912", "Kestrelmoor"),
+    ("E10000913", "Lowmarsh"), ("E10000914", "Marlowe Vale"), ("E10000915", "Stourland"),
+)  # fmt: skip
+# The statutory measures among the KPIs (published nationally by DfE, NHS England, DEFRA):
+# id -> where the council sits among its neighbours, in standard deviations of their spread
+# ("better" direction positive), so the sample shows every quartile.
+COMPARED = {
+    "CYPE01": -1.2, "CYPE05": 0.2, "CYPE06": 0.9, "CYPE07": 1.4, "CYPE08": -0.4,
+    "CYPE09": 0.6, "CYPE10": -0.9, "ASC02": -0.2, "ASC03": 1.1, "ASC05": 0.4,
+    "WM01": -1.5, "WM02": -0.7,
+}  # fmt: skip
+COMPARATOR_PERIODS = pd.date_range("2021-06-30", "2023-06-30", freq="QE")
+SPREAD = 0.06  # neighbours' spread as a fraction of the council's level (at least 1 unit)
+
+
+def comparator_rows(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """comparators.csv: each compared KPI's neighbours and England at COMPARATOR_PERIODS.
+
+    A neighbour's figure is the council's own figure for the period moved by the KPI's
+    COMPARED position (so the council keeps its place) plus the neighbour's own steady
+    offset and some noise; England is the neighbours' level plus a little. Rounded as
+    published, within the unit's bounds.
+    """
+    indicators = frames["indicators.csv"].set_index("id")
+    values = frames["values.csv"]
+    rows = []
+    for id_, position in COMPARED.items():
+        unit = indicators.loc[id_, "unit"]
+        sign = SIGN[indicators.loc[id_, "polarity"]]
+        own = values.loc[values["id"] == id_].set_index("period_end")["value"].astype(float)
+        rng = np.random.default_rng([SEED, zlib.crc32(f"comparators {id_}".encode())])
+        offsets = rng.standard_normal(len(NEIGHBOURS))
+        offsets = (offsets - offsets.mean()) / offsets.std()  # the council sits where planned
+        lift = rng.normal(0.3, 0.2)
+        for day in COMPARATOR_PERIODS:
+            mine = own[day.strftime("%Y-%m-%d")]
+            spread = max(SPREAD * abs(mine), 1.0)
+            level = mine - sign * position * spread
+            noise = rng.normal(0, 0.35, len(NEIGHBOURS))
+            theirs = round_as_published(level + spread * (offsets + noise), unit)
+            england = round_as_published(np.array([level + sign * lift * spread]), unit)[0]
+            for (code, name), figure in zip(NEIGHBOURS, theirs, strict=True):
+                rows.append(comparator_row(id_, code, name, day, figure, unit))
+            rows.append(comparator_row(id_, *ENGLAND, day, england, unit))
+    return pd.DataFrame(rows)
+
+
+def comparator_row(id_: str, code: str, name: str, day, figure: float, unit: str) -> dict:
+    return {
+        "id": id_,
+        "area_code": code,
+        "area_name": name,
+        "period": day.strftime("%Y-%m-%d"),
+        "value": show_number(figure, unit),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -1383,7 +1454,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     generated = {k.id: generate_kpi(k) for k in KPIS}
     generated |= {a.id: generate_activity(a) for a in ACTIVITIES}
-    write(tables(generated), args.out)
+    frames = tables(generated)
+    write(frames | {"comparators.csv": comparator_rows(frames)}, args.out)
     failures = check(args.out)
     if failures:
         print("generate_sample: the data do not reproduce the promised figures:", file=sys.stderr)

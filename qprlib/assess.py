@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from qprlib.compare import ASSESSMENT_COLUMNS, assessment_columns, comparisons, groups_from_json
 from qprlib.io import QprData
 from qprlib.periods import Quarter
 from qprlib.rag import RED, rag, worsened
@@ -25,7 +26,7 @@ COLUMNS = [
     "frequency", "definition", "owner", "period_end", "value", "target", "floor", "lower",
     "upper", "rag", "previous_rag", "direction", "spc_variation", "spc_assurance",
     "spc_trial_limits", "activity_alert", "commentary", "action", "author", "call_in",
-    "call_in_reason", "missing_action", "value_status",
+    "call_in_reason", "missing_action", "value_status", *ASSESSMENT_COLUMNS,
 ]  # fmt: skip
 HISTORY_COLUMNS = [
     "id",
@@ -75,6 +76,10 @@ class AssessSettings:
     # that give full, not trial, limits). Gaps count as periods, as for direction of travel.
     spc_baseline_months: int = 24
     spc_baseline_quarters: int = 13
+    # Comparators (qprlib.compare; params area_code and comparator_groups): the council's own
+    # area code and the groups as JSON text ('' = none: no comparison columns are filled).
+    area_code: str = ""
+    comparator_groups: str = ""
 
     def spc_baseline(self, frequency: str) -> int:
         """Periods in the SPC baseline for a monthly or quarterly indicator."""
@@ -108,6 +113,7 @@ def assess(
         .pipe(add_commentary, data.commentary, quarter)
         .pipe(add_call_in)
         .pipe(add_missing_action)
+        .pipe(add_comparison, data, quarter, settings)
     )
     return table.assign(quarter=str(quarter))[COLUMNS].reset_index(drop=True)
 
@@ -384,6 +390,19 @@ def add_call_in(table: pd.DataFrame) -> pd.DataFrame:
 def add_missing_action(table: pd.DataFrame) -> pd.DataFrame:
     """Add missing_action: a Red KPI with no management action recorded for the quarter."""
     return table.assign(missing_action=(table["rag"] == RED) & table["action"].isna())
+
+
+def add_comparison(
+    table: pd.DataFrame, data: QprData, quarter: Quarter, settings: AssessSettings
+) -> pd.DataFrame:
+    """Add compare.ASSESSMENT_COLUMNS for KPIs: the council against its comparator groups at
+    the latest comparator period on or before the quarter's end (empty without figures)."""
+    groups = groups_from_json(settings.comparator_groups)
+    kpis = table.loc[table["kind"] == "kpi"]
+    found = comparisons(kpis, data.values, data.comparators, groups, pd.Timestamp(quarter.end))
+    columns = assessment_columns(table, found)  # a KPI without figures (or an activity): empty
+    texts = columns.select_dtypes(object).columns
+    return table.assign(**{c: _objects(columns[c]) if c in texts else columns[c] for c in columns})
 
 
 def history(

@@ -225,7 +225,7 @@ def _build(
 ) -> int:
     started = provenance.utc_now()
     params = load_params(resolve_quarter(quarter, paths.params), paths.params)
-    data = load_data(_under_root(Path(data_dir), paths.root))
+    data = load_data(_under_root(Path(data_dir), paths.root), params)
     check_quarter(data, params.quarter)
     if render and engine == "quarto":
         check_engine(engine)  # quarto asked for but not installed: stop before running anything
@@ -281,11 +281,19 @@ def choose_formats(formats: Sequence[str] | None, out: Path, log: BuildLog) -> t
 # --- inputs: data, directorates, engine
 
 
-def load_data(data_dir: Path):
-    """The validated data (`qprlib.io.load`); bad data raises DataError before anything runs."""
+def load_data(data_dir: Path, params: RunParams | None = None):
+    """The validated data (`qprlib.io.load`); bad data raises DataError before anything runs.
+    With `params`, comparators.csv is checked against its area_code and comparator_groups."""
     from qprlib import io
 
-    return io.load(Path(data_dir))
+    if params is None:
+        return io.load(Path(data_dir))
+    return io.load(
+        Path(data_dir),
+        area_code=params.area_code,
+        comparator_groups=params.groups(),
+        params_where=params.where(),
+    )
 
 
 def check_quarter(data, quarter: Quarter) -> None:

@@ -154,10 +154,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _comparator_params(quarter=None) -> dict:
+    """io.load's comparator arguments from the project's params for `quarter` (the latest
+    when None): comparators.csv is checked against the area codes they name. {} (no check)
+    when there is no params folder or file for it."""
+    from qprlib.params import PARAMS_DIR, find_project_root, load_params, quarter_files
+
+    try:
+        folder = find_project_root() / PARAMS_DIR
+        files = quarter_files(folder)
+    except QprError:
+        return {}
+    quarter = quarter or (max(files) if files else None)
+    if quarter not in files:
+        return {}
+    params = load_params(quarter, folder)
+    return {
+        "area_code": params.area_code,
+        "comparator_groups": params.groups(),
+        "params_where": params.where(),
+    }
+
+
+def _comparator_settings(comparing: dict):
+    """Default AssessSettings with the params' comparator groups (area_code, groups)."""
+    from qprlib.assess import AssessSettings
+    from qprlib.compare import groups_to_json
+
+    return AssessSettings(
+        area_code=comparing.get("area_code", ""),
+        comparator_groups=groups_to_json(comparing.get("comparator_groups") or {}),
+    )
+
+
 def _validate(args: argparse.Namespace) -> int:
     from qprlib import io
 
-    data = io.load(args.data)
+    data = io.load(args.data, **_comparator_params())
     print(io.summary_line(data))
     return EXIT_OK
 
@@ -168,9 +201,10 @@ def _assess(args: argparse.Namespace) -> int:
     from qprlib.periods import Quarter
 
     quarter = Quarter.parse(args.quarter)
-    data = io.load(args.data)
+    comparing = _comparator_params(quarter)  # the comparison columns, as kpis.csv has them
+    data = io.load(args.data, **comparing)
     io.check_quarter(data, quarter)  # a table of unrated KPIs is not an assessment
-    table = assess(data, quarter)
+    table = assess(data, quarter, _comparator_settings(comparing))
     if args.format == "csv":  # the same table as kpis.csv, so as safe to open in a spreadsheet
         from qprlib.tables import csv_safe
 

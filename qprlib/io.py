@@ -32,7 +32,7 @@ import secrets
 import shutil
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from io import StringIO
 from pathlib import Path
@@ -47,6 +47,7 @@ from qprlib.periods import Quarter, financial_year_label, financial_year_of
 from qprlib.rag import POLARITY_SIGN
 
 DATA_FILES = ("indicators.csv", "targets.csv", "values.csv", "commentary.csv", "milestones.csv")
+COMPARATORS_FILE = "comparators.csv"  # optional: published figures of other areas (compare.py)
 ENCODINGS = ("utf-8-sig", "cp1252")  # Excel: "CSV UTF-8" (with BOM), then plain "CSV" (UK Windows)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")  # ISO, and the UK day-first form Excel shows
 OTHER_SEPARATORS = {";": "';'", "\t": "tabs"}  # what Excel writes in other locales / "Text"
@@ -83,6 +84,8 @@ class QprData:
                 status column)
     commentary: id, quarter ('2023/24 Q2'), commentary, action, author
     milestones: directorate, objective, milestone, due (datetime64), quarter, status, commentary
+    comparators: id, area_code, area_name, period (datetime64, month end), value (float) from
+                the optional comparators.csv; no rows when the council has no such file
     """
 
     indicators: pd.DataFrame
@@ -92,6 +95,7 @@ class QprData:
     milestones: pd.DataFrame
     source: Path
     data_hash: str
+    comparators: pd.DataFrame = field(default_factory=lambda: empty_table(COMPARATORS_FILE))
 
 
 class Problem(NamedTuple):
@@ -262,6 +266,13 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         word("status", STATUSES),
         text("commentary"),
     ),
+    COMPARATORS_FILE: (
+        text("id", INDICATOR_ID, required=True),
+        text("area_code", "an area code such as E10000016", required=True),
+        text("area_name", "the area's name"),
+        month_end("period"),
+        number("value"),
+    ),
 }
 
 
@@ -289,6 +300,11 @@ def optional_names(file: str) -> list[str]:
     return [column.name for column in OPTIONAL.get(file, ())]
 
 
+def empty_table(file: str) -> pd.DataFrame:
+    """A table with a data file's columns and dtypes and no rows."""
+    return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in SCHEMA[file]})
+
+
 # --- reading one file --------------------------------------------------------------------
 
 
@@ -297,7 +313,12 @@ def read_bytes(folder: Path) -> dict[str, bytes | None]:
     if not folder.is_dir():
         expected = ", ".join(DATA_FILES)
         raise DataError(f"{folder}: data folder not found; expected a folder holding {expected}")
-    return {f: (folder / f).read_bytes() if (folder / f).is_file() else None for f in DATA_FILES}
+    contents = {
+        f: (folder / f).read_bytes() if (folder / f).is_file() else None for f in DATA_FILES
+    }
+    if (folder / COMPARATORS_FILE).is_file():  # optional: absent, the hash is as it always was
+        contents[COMPARATORS_FILE] = (folder / COMPARATORS_FILE).read_bytes()
+    return contents
 
 
 def missing_file(file: str, folder: Path) -> Problem:
@@ -547,12 +568,27 @@ def check_some_indicators(indicators: pd.DataFrame) -> list[Problem]:
     return [Problem("indicators.csv", 2, None, "has no indicators; expected one row each")]
 
 
+def check_unique_comparator_rows(comparators: pd.DataFrame) -> list[Problem]:
+    """One comparators.csv row per indicator per area per period."""
+    return [
+        Problem(
+            COMPARATORS_FILE,
+            row,
+            "period",
+            f"'{id_}' already has a figure for area {area} for {show_key(when)} on row "
+            f"{first}; expected one row per indicator, area and period",
+        )
+        for row, (id_, area, when), first in repeats(comparators, ["id", "area_code", "period"])
+    ]
+
+
 FILE_CHECKS: dict[str, tuple[Callable[[pd.DataFrame], list[Problem]], ...]] = {
     "indicators.csv": (check_some_indicators, check_unique_ids),
     "targets.csv": (check_unique_target_years, check_activity_ranges),
     "values.csv": (check_unique_periods, check_status_has_value),
     "commentary.csv": (check_unique_quarters,),
     "milestones.csv": (),
+    COMPARATORS_FILE: (check_unique_comparator_rows,),
 }
 
 
@@ -568,7 +604,8 @@ def check_known_ids(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     """Every id in targets, values and commentary is an indicator in indicators.csv."""
     known = set(tables["indicators.csv"]["id"])
     problems = []
-    for file in [f for f in ("targets.csv", "values.csv", "commentary.csv") if f in tables]:
+    files = ("targets.csv", "values.csv", "commentary.csv", COMPARATORS_FILE)
+    for file in [f for f in files if f in tables]:
         for row, id_ in tables[file]["id"].items():
             if id_ and id_ not in known:
                 message = f"'{id_}' is not an indicator in indicators.csv{did_you_mean(id_, known)}"
@@ -600,7 +637,9 @@ def check_unit_limits(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     """Values and targets within their unit's limits: percents 0-100, counts not negative."""
     units = lookup(tables["indicators.csv"], "unit")
     problems = []
-    for file, columns in (("targets.csv", TARGET_COLUMNS), ("values.csv", ("value",))):
+    checked = (("targets.csv", TARGET_COLUMNS), ("values.csv", ("value",)))
+    checked += ((COMPARATORS_FILE, ("value",)),) if COMPARATORS_FILE in tables else ()
+    for file, columns in checked:
         table = tables[file]
         for column in columns:
             for row, id_, x in zip(table.index, table["id"], table[column], strict=True):
@@ -715,6 +754,43 @@ def check_kpi_targets(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     ]
 
 
+def check_comparator_periods(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Each comparators.csv row is for a KPI that can be ranked (higher or lower is better)
+    and for a period that KPI has a value for in values.csv: the council's own figure, which
+    is ranked among the others (a figure for another period compares unlike with unlike)."""
+    indicators, values = tables["indicators.csv"], tables["values.csv"]
+    kind, polarity = lookup(indicators, "kind"), lookup(indicators, "polarity")
+    held = values.loc[values["value"].notna()]
+    periods = held.groupby("id")["period_end"].agg(lambda days: sorted(days))
+    own = set(zip(held["id"], held["period_end"], strict=True))
+    problems = []
+    table = tables[COMPARATORS_FILE]
+    for row, id_, day in zip(table.index, table["id"], table["period"], strict=True):
+        if id_ not in kind or pd.isna(day):
+            continue  # an unknown id or an unreadable date: said already
+        if kind[id_] != "kpi" or polarity[id_] not in POLARITY_SIGN:
+            message = (
+                f"'{id_}' is {'an activity indicator' if kind[id_] != 'kpi' else 'a KPI'} "
+                f"with polarity '{polarity[id_]}', which cannot be ranked; expected a KPI "
+                "where higher or lower is better"
+            )
+            problems.append(Problem(COMPARATORS_FILE, row, "id", message))
+        elif (id_, day) not in own:
+            mine = periods.get(id_, [])
+            near = f"; it has {show_periods(mine)}" if len(mine) else "; it has none"
+            message = (
+                f"{day:%Y-%m-%d} is not a period KPI '{id_}' has a value for in values.csv"
+                f"{near}; expected a period of the council's own figures"
+            )
+            problems.append(Problem(COMPARATORS_FILE, row, "period", message))
+    return problems
+
+
+def show_periods(days: list[pd.Timestamp]) -> str:
+    """'values from 2021-04-30 to 2023-09-30' (first and last)."""
+    return f"values from {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}"
+
+
 CROSS_CHECKS = {  # check -> the files it needs
     check_known_ids: ("indicators.csv",),
     check_unit_limits: ("indicators.csv", "targets.csv", "values.csv"),
@@ -722,17 +798,26 @@ CROSS_CHECKS = {  # check -> the files it needs
     check_kpi_targets: ("indicators.csv", "targets.csv", "values.csv"),
     check_target_pairs: ("indicators.csv", "targets.csv"),
     check_milestone_directorates: ("indicators.csv", "milestones.csv"),
+    check_comparator_periods: ("indicators.csv", "values.csv", COMPARATORS_FILE),
 }
 
 
 # --- load: the recipe ----------------------------------------------------------------------
 
 
-def load(data_dir: str | Path) -> QprData:
+def load(
+    data_dir: str | Path,
+    *,
+    area_code: str = "",
+    comparator_groups: dict[str, str | tuple[str, ...]] | None = None,
+    params_where: str = "params",
+) -> QprData:
     """Read and validate every data file; raise one DataError listing every problem found.
 
     Unknown extra columns are ignored with a DataWarning each. Frames keep the files' row
-    order, with the columns and dtypes listed on QprData.
+    order, with the columns and dtypes listed on QprData. `area_code` and
+    `comparator_groups` (from params; `params_where` names the files): comparators.csv is
+    also checked against them (`check_comparator_areas`); None leaves that check out.
     """
     folder = Path(data_dir)
     contents = read_bytes(folder)
@@ -740,7 +825,7 @@ def load(data_dir: str | Path) -> QprData:
     problems: list[Problem] = []
     notes: list[Problem] = []
     for file, data in contents.items():
-        if data is None:
+        if data is None:  # comparators.csv is only in contents when it is there
             problems.append(missing_file(file, folder))
             continue
         table, found, noted = read_table(file, data)
@@ -753,15 +838,75 @@ def load(data_dir: str | Path) -> QprData:
     for check, needs in CROSS_CHECKS.items():
         if tables.keys() >= set(needs):
             problems += [p for p in check(tables) if (p.file, p.row, p.column) not in said]
+    if comparator_groups is not None and {COMPARATORS_FILE, "values.csv"} <= tables.keys():
+        found = check_comparator_areas(tables, area_code, comparator_groups, params_where)
+        problems += [p for p in found if (p.file, p.row, p.column) not in said]
     for note in notes:
         warnings.warn(str(note), DataWarning, stacklevel=2)
     if problems:
         raise DataError([str(p) for p in sorted(problems, key=reading_order)])
+    comparators = tables.get(COMPARATORS_FILE, empty_table(COMPARATORS_FILE))
     return QprData(
         *(tables[file].reset_index(drop=True) for file in DATA_FILES),
         source=folder,
         data_hash=data_hash(contents),  # type: ignore[arg-type]
+        comparators=comparators.reset_index(drop=True),
     )
+
+
+def check_comparator_areas(
+    tables: dict[str, pd.DataFrame],
+    area_code: str,
+    groups: dict[str, str | tuple[str, ...]],
+    where: str = "params",
+) -> list[Problem]:
+    """Every comparators.csv row is for an area the params name: the council's own
+    `area_code` (its figure then agrees with values.csv) or an area in one of the comparator
+    `groups` (name -> a list of area codes, or one code: a published figure such as
+    England's). `where` names the params files in messages."""
+    table = tables[COMPARATORS_FILE]
+    if table.empty:
+        return []
+    if not groups:
+        message = (
+            f"has {plural(len(table), 'row')} but {where} set no comparator_groups; expected "
+            "area_code and comparator_groups (nearest neighbours as a list of area codes, "
+            f"England as one code) in params/defaults.yml, or no {COMPARATORS_FILE}"
+        )
+        return [Problem(COMPARATORS_FILE, None, None, message)]
+    known = {code for codes in groups.values() for code in _codes(codes)}
+    values = tables["values.csv"]
+    own = dict(
+        zip(zip(values["id"], values["period_end"], strict=True), values["value"], strict=True)
+    )
+    problems = []
+    for row, record in zip(table.index, table.itertuples(index=False), strict=True):
+        code = record.area_code
+        if code and code == area_code:
+            mine = own.get((record.id, record.period), np.nan)
+            if abs(mine - record.value) > 1e-9:  # NaN on either side compares False
+                message = (
+                    f"{show(record.value)} for the council's own area {code} differs from "
+                    f"values.csv's {show(mine)} for '{record.id}' on {record.period:%Y-%m-%d}; "
+                    "expected the same figure (or leave the council's own rows out: its "
+                    "values.csv figure is the one ranked)"
+                )
+                problems.append(Problem(COMPARATORS_FILE, row, "value", message))
+        elif code and code not in known:
+            name = f" ({record.area_name})" if record.area_name else ""
+            own_code = f" ({area_code})" if area_code else ""
+            message = (
+                f"'{code}'{name} is in no comparator group in {where} and is not the "
+                f"council's own area_code{own_code}{did_you_mean(code, known)}; expected an "
+                f"area code listed in comparator_groups ({', '.join(groups)}), or the row "
+                "removed"
+            )
+            problems.append(Problem(COMPARATORS_FILE, row, "area_code", message))
+    return problems
+
+
+def _codes(codes: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (codes,) if isinstance(codes, str) else tuple(codes)
 
 
 def check_quarter(data: QprData, quarter: Quarter | str, today: dt.date | None = None) -> None:
@@ -811,7 +956,8 @@ def check_quarter(data: QprData, quarter: Quarter | str, today: dt.date | None =
 
 def reading_order(problem: Problem) -> tuple[int, float]:
     """Problems file by file, top to bottom; those about a whole file after its rows."""
-    return DATA_FILES.index(problem.file), problem.row if problem.row is not None else np.inf
+    files = (*DATA_FILES, COMPARATORS_FILE)
+    return files.index(problem.file), problem.row if problem.row is not None else np.inf
 
 
 def data_hash(contents: dict[str, bytes]) -> str:

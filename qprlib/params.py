@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from qprlib.compare import groups_to_json
 from qprlib.errors import ParamsError, QprError
 from qprlib.periods import Quarter
 
@@ -50,6 +52,10 @@ class RunParams:
     directorate_committee: str = ""  # the committee directorate dashboards go to (blank: committee)
     directorate_author: str = ""  # who the dashboards are from (blank: author)
     execution_timeout: int = 600  # seconds one notebook cell may run before the run fails
+    area_code: str = ""  # the council's own area code in comparators.csv (e.g. E10000099)
+    # comparator groups (qprlib.compare): name -> a list of area codes (a ranked group, e.g.
+    # nearest neighbours) or one area code (a published figure, e.g. England's)
+    comparator_groups: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
     sources: tuple[Path, ...] = ()  # the params files these came from, defaults first
 
     def notebook_values(self) -> dict[str, Any]:
@@ -74,7 +80,18 @@ class RunParams:
             "contacts": "\n\n".join(self.contacts),
             "directorate_committee": self.directorate_committee,
             "directorate_author": self.directorate_author,
+            "area_code": self.area_code,
+            # a notebook parameter is plain text: the groups as one line of JSON
+            "comparator_groups": groups_to_json(dict(self.comparator_groups)),
         }
+
+    def groups(self) -> dict[str, str | tuple[str, ...]]:
+        """The comparator groups as a dict (name -> codes, or one code)."""
+        return dict(self.comparator_groups)
+
+    def where(self) -> str:
+        """The params files, for messages about a setting ('params/defaults.yml')."""
+        return " and ".join(_shown(s) for s in self.sources) or "params"
 
     def assess_settings(self):
         """The method settings as `qprlib.assess.AssessSettings`."""
@@ -124,6 +141,42 @@ def _contacts(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError("expected a list of contacts, each a block of text (name, job, phone…)")
     return tuple(v.strip() for v in value)
+
+
+AREA_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")  # ONS codes (E10000016), or local
+
+
+def _area_code(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not AREA_CODE.fullmatch(value.strip()):
+        raise ValueError("expected an area code such as E10000016 (letters and digits)")
+    return value.strip()
+
+
+def _comparator_groups(value: Any) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+    expected = (
+        "expected a mapping of group name to area codes, e.g. `similar councils: [E10000002, "
+        "E10000003]` (a ranked group) or `England: E92000001` (a published figure)"
+    )
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ValueError(expected)
+    groups = []
+    for name, codes in value.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{name!r} is not a group name; {expected}")
+        if isinstance(codes, list) and codes:
+            checked = tuple(c.strip() if isinstance(c, str) else "" for c in codes)
+            if not all(AREA_CODE.fullmatch(c) for c in checked):
+                raise ValueError(f"group '{name}' has a code that is not an area code; {expected}")
+            groups.append((name.strip(), checked))
+        elif isinstance(codes, str) and codes.strip():
+            groups.append((name.strip(), _area_code(codes)))
+        else:
+            raise ValueError(f"group '{name}' has no area codes; {expected}")
+    return tuple(groups)
 
 
 def _whole(minimum: int) -> Callable[[Any], int]:
@@ -184,6 +237,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "directorate_committee": _optional_text,
     "directorate_author": _optional_text,
     "execution_timeout": _whole(1),
+    "area_code": _area_code,
+    "comparator_groups": _comparator_groups,
 }
 QUARTER_FILE_ONLY = ("quarter",)
 REQUIRED = ("council", "committee")
@@ -409,6 +464,8 @@ def _next_quarter_text(
         if key == "quarter":
             continue
         shown = list(value) if isinstance(value, tuple) else value
+        if key == "comparator_groups":  # (name, codes) pairs back to a mapping of lists
+            shown = {name: c if isinstance(c, str) else list(c) for name, c in value}
         line = f"{key}: {_scalar(shown)}"
         if key in CARRIED:
             line += f"  # TODO {CARRIED[key].format(previous=previous)}"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qprlib import charts, io, provenance, tables
+from qprlib import charts, compare, io, provenance, tables
 from qprlib.assess import (
     IMPROVEMENT,
     AssessSettings,
@@ -143,7 +143,15 @@ def prepare(
         "directorate_committee": directorate_committee,
         "directorate_author": directorate_author, **settings,
     }  # fmt: skip
-    data = io.load(data_dir)
+    # comparator groups given (as `qpr build` passes them): comparators.csv is checked
+    # against them; none ('' as a notebook's default): the build checked, or nothing to check
+    groups = str(settings.get("comparator_groups") or "")
+    data = io.load(
+        data_dir,
+        area_code=str(settings.get("area_code", "")),
+        comparator_groups=compare.groups_from_json(groups) if groups else None,
+        params_where="the parameters 'area_code' and 'comparator_groups'",
+    )
     recorded = {
         "git_commit": git_commit or provenance.git_commit(REPO),
         "data_hash": data_hash or data.data_hash,

@@ -29,6 +29,10 @@ DOCUMENTED_COLUMNS = [  # docs/internals.md, plus missing_action (data-quality f
     "upper", "rag", "previous_rag", "direction", "spc_variation", "spc_assurance",
     "spc_trial_limits", "activity_alert", "commentary", "action", "author", "call_in",
     "call_in_reason", "missing_action", "value_status",
+    # the comparison columns (issue 17; docs/internals.md): empty without comparators.csv
+    "comparison", "comparator_group", "comparator_period", "comparator_count", "comparator_rank",
+    "comparator_quartile", "comparator_mean", "comparator_median", "comparator_lower_quartile",
+    "comparator_upper_quartile", "published_group", "published_period", "published_value",
 ]  # fmt: skip
 NOT_IMPROVING = "Red and not improving (stable or no clear trend)"
 NO_DIRECTION = "Red, with no direction of travel yet (too few results for a trend)"

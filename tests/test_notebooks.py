@@ -18,7 +18,7 @@ PARAMETER_NAMES = {
     "dot_method", "dot_window_quarters", "dot_window_months", "dot_alpha", "amber_mode",
     "amber_tolerance", "spc_screen_outliers", "git_commit", "data_hash", "run_time",
     "assessment_path", "spc_baseline_months", "spc_baseline_quarters", "decision_no", "contacts",
-    "directorate_committee", "directorate_author",
+    "directorate_committee", "directorate_author", "area_code", "comparator_groups",
 }  # fmt: skip
 MAX_STATEMENTS = 2  # STYLE.md: an import and one qprlib call; anything more belongs in qprlib
 

@@ -230,3 +230,39 @@ def test_new_quarter_in_a_copy_of_the_repository_params(tmp_path):
     shutil.copytree(REPO_PARAMS, folder)
     new_quarter("2023/24 Q3", folder)
     assert resolve_quarter(None, folder) == Quarter.parse("2023/24 Q3")
+
+
+# --- comparators (issue 17) ----------------------------------------------------------------
+
+
+def test_the_sample_names_its_area_and_comparator_groups():
+    params = load_params("2023/24 Q2", REPO_PARAMS)
+    assert params.area_code == "E10000990"
+    groups = params.groups()
+    assert list(groups) == ["similar councils", "England"]
+    assert len(groups["similar councils"]) == 15 and groups["England"] == "E92000001"
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("comparator_groups: [E1, E2]", "expected a mapping of group name to area codes"),
+        ("comparator_groups: {near: []}", "group 'near' has no area codes"),
+        ("comparator_groups: {near: [E1, 'a b']}", "group 'near' has a code that is not"),
+        ("area_code: 'E1 0'", "expected an area code such as E10000016"),
+    ],
+)
+def test_comparator_settings_are_checked(params_dir, line, expected):
+    text, number = quarter_file_with(line)
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    message = problems_of(params_dir)
+    assert f"2023-24-q2.yml, line {number}, key '{line.split(':')[0]}'" in message
+    assert expected in message
+
+
+def test_new_quarter_carries_comparator_groups(params_dir):
+    text, _ = quarter_file_with("comparator_groups: {near: [E1, E2], England: E92000001}")
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    new_quarter("2023/24 Q3", params_dir)
+    params = load_params("2023/24 Q3", params_dir)
+    assert params.groups() == {"near": ("E1", "E2"), "England": "E92000001"}

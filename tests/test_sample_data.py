@@ -22,7 +22,10 @@ from tests.seed001 import SEED_001_REDS
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
-DATA_FILES = ("indicators.csv", "targets.csv", "values.csv", "commentary.csv", "milestones.csv")
+DATA_FILES = (
+    "indicators.csv", "targets.csv", "values.csv", "commentary.csv", "milestones.csv",
+    "comparators.csv",
+)  # fmt: skip
 COLUMNS = {  # DESIGN.md "Data model"
     "indicators.csv": [
         "id", "name", "directorate", "service_area", "kind", "polarity", "unit", "frequency",
@@ -34,6 +37,7 @@ COLUMNS = {  # DESIGN.md "Data model"
     "milestones.csv": [
         "directorate", "objective", "milestone", "due", "quarter", "status", "commentary",
     ],
+    "comparators.csv": ["id", "area_code", "area_name", "period", "value"],  # issue 17
 }  # fmt: skip
 WINDOW = {"monthly": 24, "quarterly": 8}  # DESIGN.md defaults: 24 months, 8 quarters
 PERIODS_PER_YEAR = {"monthly": 12, "quarterly": 4}
@@ -287,6 +291,20 @@ def test_vocabularies(frames):
     assert set(frames["milestones.csv"]["status"]) == {
         "on_track", "uncertain", "off_track", "complete",
     }  # fmt: skip
+
+
+def test_comparators_cover_the_statutory_measures_with_15_neighbours_and_england(frames):
+    """data/README.md "Comparators": 12 KPIs, 15 similar councils and England, quarter ends
+    June 2021 to June 2023, every figure for a period the council has its own figure for."""
+    comparators, values = frames["comparators.csv"], frames["values.csv"]
+    assert comparators["id"].nunique() == 12
+    per_row = comparators.groupby(["id", "period"])["area_code"].nunique()
+    assert set(per_row) == {16}
+    assert set(comparators.loc[comparators["area_name"] == "England", "area_code"]) == {"E92000001"}
+    assert sorted(comparators["period"].unique())[0] == "2021-06-30"
+    assert sorted(comparators["period"].unique())[-1] == "2023-06-30"
+    own = set(zip(values["id"], values["period_end"].dt.strftime("%Y-%m-%d"), strict=True))
+    assert set(zip(comparators["id"], comparators["period"], strict=True)) <= own
 
 
 def test_directorates_and_service_areas(frames):
