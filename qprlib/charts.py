@@ -1,8 +1,10 @@
-"""Static charts for the reports: small PNGs that read in greyscale and carry full alt text.
+"""Static charts for the reports: vector SVGs that read in greyscale and carry full alt text.
 
-Every chart is a `Chart`: PNG bytes plus an alt text sentence that says what the chart shows
-(it is also the visible caption). Figures are built with the object-oriented matplotlib API
-(`Figure`, never pyplot), so nothing is kept in a global figure registry after encoding.
+Every chart is a `Chart`: SVG bytes plus an alt text sentence that says what the chart shows
+(it is also the visible caption). SVG keeps lines and text sharp at any zoom, on a phone and
+in print (Typst embeds it as vector graphics, so no PDF holds a chart raster). Figures are
+built with the object-oriented matplotlib API (`Figure`, never pyplot), so nothing is kept in
+a global figure registry after encoding.
 RAG is shown by marker shape as well as colour; lines differ by style, not colour alone.
 Plain matplotlib is used (seaborn's import alone costs a second per notebook run).
 """
@@ -30,10 +32,13 @@ from qprlib.tables import (
     md_escape,
 )
 
-matplotlib.use("Agg")  # static PNGs; no display needed under papermill or cron
+matplotlib.use("Agg")  # static images; no display needed under papermill or cron
 
-WIDTH, HEIGHT, DPI = 7.0, 2.6, 110  # inches, inches, dots per inch: light pages, readable text
-MARGINS = (0.85, 1.95, 0.35, 0.1)  # left, right (the legend), bottom, top, in inches
+# 7 inches wide: printed at the A4 text width (6.85 in) the 10 pt labels stay >= 9.5 pt, and
+# on screen (CSS width 48rem = 768 px for 672 px of SVG) they are >= 14 px.
+WIDTH, HEIGHT, DPI = 7.0, 3.0, 96  # inches, inches, SVG user units per inch (CSS pixels)
+FONT_SIZE = 10  # points, axis and legend text alike
+MARGINS = (0.95, 2.05, 0.45, 0.1)  # left, right (the legend), bottom, top, in inches
 INK, GRID, BAND = "#0b0c0c", "#d8dadb", "#dbe6f0"
 RAG_MARKERS = {"Green": "o", "Amber": "D", "Red": "X"}  # shape carries RAG without colour
 RAG_MARKER_SIZES = {"Green": 40, "Amber": 34, "Red": 64}  # similar visual weight
@@ -41,12 +46,14 @@ RAG_MARKER_SIZES = {"Green": 40, "Amber": 34, "Red": 64}  # similar visual weigh
 SPC_STYLE = {
     "common_cause": ("#6f777b", "o", "Common cause"),
     "special_cause_improvement": ("#1d70b8", "^", "Special cause: improving"),
-    "special_cause_concern": ("#c05600", "v", "Special cause: concerning"),
+    "special_cause_concern": ("#a8005a", "v", "Special cause: concerning"),  # not Amber's orange
     "special_cause_neutral_high": ("#4c2c92", "D", "Special cause: higher"),
     "special_cause_neutral_low": ("#4c2c92", "D", "Special cause: lower"),
 }
 STYLE = {
-    "font.size": 8,
+    "font.size": FONT_SIZE,
+    "svg.fonttype": "path",  # text as outlines: the same glyphs everywhere, no font needed
+    "svg.hashsalt": "qprlib",  # fixed element ids: the same chart gives the same bytes
     "text.parse_math": False,  # names from the data ("$5", "$\\frac{$") drawn as typed, not maths
     "axes.edgecolor": "#505a5f",
     "axes.labelcolor": INK,
@@ -59,26 +66,29 @@ STYLE = {
     "xtick.color": INK,
     "ytick.color": INK,
     "legend.frameon": False,
-    "legend.fontsize": 7.5,
+    "legend.fontsize": FONT_SIZE,
 }
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A rendered chart: PNG bytes and the sentence that describes it (alt text and caption)."""
+    """A rendered chart: SVG bytes and the sentence that describes it (alt text and caption).
 
-    png: bytes
+    Its Markdown is `![alt](data:image/svg+xml;base64,...)`, which both render engines take.
+    """
+
+    svg: bytes
     alt: str
 
     def data_uri(self) -> str:
-        """The PNG as a `data:` URI, so a report is one self-contained file."""
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+        """The SVG as a `data:` URI, so a report is one self-contained file."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
 
     def _repr_markdown_(self) -> str:
         return f"![{md_escape(self.alt)}]({self.data_uri()})"
 
-    def _repr_png_(self) -> bytes:
-        return self.png
+    def _repr_svg_(self) -> str:
+        return self.svg.decode("utf-8")
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(self.alt)
@@ -99,7 +109,9 @@ def _figure(height: float = HEIGHT, title_space: float = 0.0) -> tuple[Figure, o
 
 def _encode(fig: Figure, alt: str) -> Chart:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    # no date or creator in the metadata: the same chart gives the same bytes (build stamps)
+    metadata = {"Date": None, "Creator": None}
+    fig.savefig(buffer, format="svg", dpi=DPI, facecolor="white", metadata=metadata)
     fig.clear()  # free the artists now; the Figure is not registered with pyplot
     return Chart(buffer.getvalue(), alt)
 
@@ -356,9 +368,9 @@ def rag_by_area_chart(assessment: pd.DataFrame) -> Chart:
                 bars,
                 labels=labels,
                 label_type="center",
-                color="white",
+                color=INK,
                 fontweight="bold",
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": colour["text"], "linewidth": 0},
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "linewidth": 0},
             )
             left += n
         ax.set_yticks(y, [textwrap.fill(a, 28) for a in areas])
@@ -433,13 +445,14 @@ def spc_chart(
         ax.plot(x, p["mean"], color=INK, linewidth=1.2, label="Mean")
         ax.plot(x, p["upl"], color=INK, linestyle="--", linewidth=1, label="Process limits")
         ax.plot(x, p["lpl"], color=INK, linestyle="--", linewidth=1)
+        # the target in the charts' ink, never in a RAG colour (a red line read as "Red")
         if targets is not None and not pd.isna(pd.Series(targets, dtype=float)).all():
             ax.plot(
-                x, np.asarray(targets, dtype=float), color="#942514", linestyle="-.",
-                linewidth=1.2, drawstyle="steps-mid", label="Target",
+                x, np.asarray(targets, dtype=float), color=INK, linestyle="-.",
+                linewidth=1.4, drawstyle="steps-mid", label="Target",
             )  # fmt: skip
         elif target is not None and not pd.isna(target):
-            ax.axhline(target, color="#942514", linestyle="-.", linewidth=1.2, label="Target")
+            ax.axhline(target, color=INK, linestyle="-.", linewidth=1.4, label="Target")
         for point_type, (colour, marker, label) in SPC_STYLE.items():
             these = p[p["point_type"] == point_type]
             if len(these):
@@ -457,5 +470,5 @@ def spc_chart(
         _style_time_axis(ax, x, unit)
         _legend(ax)
         title = spc_words(variation, assurance, trial)
-        fig.suptitle(textwrap.fill(title, 95), x=0.01, y=0.99, ha="left", va="top", fontsize=8)
+        fig.suptitle(textwrap.fill(title, 80), x=0.01, y=0.99, ha="left", va="top")
         return _encode(fig, spc_alt(name, x, p, unit, target, variation, assurance, trial))

@@ -395,7 +395,7 @@ def _exporter():
 
 
 _DATA_IMAGE = re.compile(
-    r"(?<!\\)\]\(data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=\s]+)\)", re.IGNORECASE
+    r"(?<!\\)\]\(data:image/(png|jpeg|gif|svg\+xml);base64,([A-Za-z0-9+/=\s]+)\)", re.IGNORECASE
 )
 
 
@@ -407,7 +407,7 @@ def extract_images(markdown: str, media: Path) -> str:
     """
 
     def save(match: re.Match) -> str:
-        ext = "jpg" if match[1].lower() == "jpeg" else match[1].lower()
+        ext = {"jpeg": "jpg", "svg+xml": "svg"}.get(match[1].lower(), match[1].lower())
         try:
             data = base64.b64decode("".join(match[2].split()), validate=True)
         except binascii.Error:
@@ -420,8 +420,8 @@ def extract_images(markdown: str, media: Path) -> str:
     return _DATA_IMAGE.sub(save, markdown)
 
 
-_MEDIA_SRC = re.compile(r'src="media/([0-9a-f]{40})\.(png|jpg|gif)"')
-_MIME = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif"}
+_MEDIA_SRC = re.compile(r'src="media/([0-9a-f]{40})\.(png|jpg|gif|svg)"')
+_MIME = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml"}
 
 
 def inline_images(page: str, media: Path) -> str:
@@ -494,7 +494,7 @@ def typst_colours() -> str:
     """Typst definitions of the RAG and direction colours (the same dicts as the CSS)."""
     colours = {name.lower(): c for name, c in RAG_COLOURS.items()} | {"none": NO_RATING_COLOUR}
     entries = [
-        f'"{name}": (fill: rgb("{c["fill"]}"), text: rgb("{c["text"]}"))'
+        f'"{name}": (fill: rgb("{c["fill"]}"), text: rgb("{c["text"]}"), edge: rgb("{c["edge"]}"))'
         for name, c in colours.items()
     ]
     dots = [f'"{name}": rgb("{colour}")' for name, colour in DIRECTION_COLOURS.items()]

@@ -16,14 +16,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 # Colours live here once; render's CSS (`rag_css()`) and charts.py read them from this module.
-# `text` on `fill` is the table/badge style (GOV.UK Design System tag colours, contrast >= 5.6:1);
-# `mark` is the chart colour for points and bars (contrast >= 3:1 on white, WCAG 1.4.11).
+# `text` on `fill` is the table/badge style; `mark` is the chart colour for points and bars
+# (contrast >= 3:1 on white, WCAG 1.4.11); `edge` outlines the badge.
+# The three fills are told apart at a glance and on a greyscale print: each pair differs by
+# at least 3:1 in contrast and their relative luminances (0.04, 0.25, 0.91) are >= 0.15 apart:
+# Red is the darkest badge, Amber a mid tone, Green the lightest. Text on each is >= 4.5:1.
 RAG_COLOURS: dict[str, dict[str, str]] = {
-    "Green": {"text": "#005a30", "fill": "#cce2d8", "mark": "#00703c"},
-    "Amber": {"text": "#6e3619", "fill": "#fcd6c3", "mark": "#e07000"},
-    "Red": {"text": "#942514", "fill": "#f4cdc6", "mark": "#d4351c"},
+    "Green": {"text": "#005a30", "fill": "#ecf7ef", "mark": "#00703c", "edge": "#00703c"},
+    "Amber": {"text": "#0b0c0c", "fill": "#d96a1c", "mark": "#d96a1c", "edge": "#8f4310"},
+    "Red": {"text": "#ffffff", "fill": "#701510", "mark": "#701510", "edge": "#701510"},
 }
-NO_RATING_COLOUR = {"text": "#383f43", "fill": "#f3f2f1", "mark": "#505a5f"}
+# A shape per rating, the same as the chart markers (charts.RAG_MARKERS): read without colour.
+RAG_SYMBOLS = {"Green": "●", "Amber": "◆", "Red": "✖"}
+NO_RATING_COLOUR = {"text": "#383f43", "fill": "#f3f2f1", "mark": "#505a5f", "edge": "#6f777b"}
 DIRECTION_COLOURS = {"improving": "#005a30", "worsening": "#942514"}  # others: body text colour
 
 # Direction of travel: the word is the content; the arrow is a decorative cue (aria-hidden).
@@ -135,10 +140,10 @@ def text_cell(value: object) -> Cell:
 
 
 def rag_cell(rating: str | None) -> Cell:
-    """`Green` -> a cell showing the word Green with classes `rag rag-green`."""
+    """`Green` -> a cell showing "● Green" (shape and word) with classes `rag rag-green`."""
     if rating not in RAG_COLOURS:
         return Cell("Not rated", ("rag", "rag-none"))
-    return Cell(rating, ("rag", f"rag-{rating.lower()}"))
+    return Cell(rating, ("rag", f"rag-{rating.lower()}"), icon=RAG_SYMBOLS[rating])
 
 
 def direction_cell(direction: str | None, no_data: bool = False) -> Cell:
@@ -313,14 +318,12 @@ def table(
 
 def rag_css() -> str:
     """CSS for the classes tables emit, from the colour dicts above (for render's stylesheet)."""
+    colours = {name.lower(): c for name, c in RAG_COLOURS.items()} | {"none": NO_RATING_COLOUR}
     rules = [
-        f".rag-{name.lower()} {{ color: {c['text']}; background-color: {c['fill']}; }}"
-        for name, c in RAG_COLOURS.items()
+        f".rag-{name} {{ color: {c['text']}; background-color: {c['fill']}; "
+        f"border: 1px solid {c['edge']}; }}"
+        for name, c in colours.items()
     ]
-    rules.append(
-        f".rag-none {{ color: {NO_RATING_COLOUR['text']}; "
-        f"background-color: {NO_RATING_COLOUR['fill']}; }}"
-    )
     rules += [f".dot-{name} {{ color: {colour}; }}" for name, colour in DIRECTION_COLOURS.items()]
     rules.append(
         ".rag { display: inline-block; padding: 0 0.4em; border-radius: 0.2em; font-weight: 600; }"

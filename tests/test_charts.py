@@ -1,12 +1,13 @@
 import base64
-import io
 import re
+from pathlib import Path
+from xml.etree import ElementTree
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
 from qprlib import charts
 
@@ -27,12 +28,12 @@ def kpi_history():
 
 def decode(chart):
     match = re.fullmatch(
-        r"!\[(.+)\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", chart._repr_markdown_()
+        r"!\[(.+)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", chart._repr_markdown_()
     )
-    assert match, "markdown must be one image with alt text and a PNG data URI"
-    image = Image.open(io.BytesIO(base64.b64decode(match[2])))
-    image.load()
-    return match[1], image
+    assert match, "markdown must be one image with alt text and an SVG data URI"
+    svg = ElementTree.fromstring(base64.b64decode(match[2]))
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    return match[1], svg
 
 
 def test_kpi_chart_alt_text_says_what_it_shows():
@@ -44,13 +45,60 @@ def test_kpi_chart_alt_text_says_what_it_shows():
     )
 
 
-def test_kpi_chart_markdown_is_an_image_that_decodes():
+def test_kpi_chart_markdown_is_a_vector_image_that_decodes():
+    # review major 7: charts were 112 ppi PNGs, soft in print and unusable zoomed on a phone
     chart = charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
-    alt, image = decode(chart)
+    alt, svg = decode(chart)
     assert alt.startswith("Line chart of Percentage of complaints")
-    assert image.format == "PNG"
-    assert image.size == (round(charts.WIDTH * charts.DPI), round(charts.HEIGHT * charts.DPI))
-    assert chart._repr_png_() == chart.png
+    assert svg.get("width") == f"{charts.WIDTH * 72:g}pt"
+    assert svg.find(".//{http://www.w3.org/2000/svg}image") is None  # no raster inside
+    assert chart._repr_svg_() == chart.svg.decode()
+
+
+def test_same_chart_same_bytes():
+    # build stamps and reviews compare outputs: no date or random ids in the SVG
+    one = charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
+    assert charts.kpi_chart(NAME, kpi_history(), "percent", "higher").svg == one.svg
+
+
+def _text_sizes(monkeypatch, make) -> list[float]:
+    sizes = []
+    encode = charts._encode
+
+    def capture(fig, alt):
+        fig.canvas.draw()
+        sizes.extend(
+            t.get_fontsize()
+            for t in fig.findobj(match=matplotlib.text.Text)
+            if t.get_visible() and t.get_text().strip()
+        )
+        return encode(fig, alt)
+
+    monkeypatch.setattr(charts, "_encode", capture)
+    make()
+    return sizes
+
+
+def test_chart_text_is_at_least_9pt_printed_and_14px_on_screen(monkeypatch):
+    # review major 7: tick and legend labels were 6-7 pt beside 10 pt body text
+    css = (Path(charts.__file__).parent / "templates" / "qpr.css").read_text()
+    shown_px = float(re.search(r"figure img \{[^}]*width: (\d+)rem", css)[1]) * 16
+    a4_text_width_in = (210 - 2 * 18) / 25.4  # report.typ margins
+    history = kpi_history()
+    values = np.r_[np.full(20, 80.0) + np.tile([1, -1], 10), 60.0]
+    points = pd.DataFrame(
+        {"value": values, "mean": 80.0, "lpl": 74.7, "upl": 85.3, "point_type": "common_cause"}
+    )
+    makers = [
+        lambda: charts.kpi_chart(NAME, history, "percent", "higher"),
+        lambda: charts.rag_by_area_chart(pd.DataFrame({"service_area": ["A"], "rag": ["Red"]})),
+        lambda: charts.spc_chart(NAME, pd.date_range("2022-01-31", periods=21, freq="ME"),
+                                 points, "percent", 85.0, "common_cause", "inconsistent"),
+    ]  # fmt: skip
+    for make in makers:
+        smallest = min(_text_sizes(monkeypatch, make))
+        assert smallest * a4_text_width_in / charts.WIDTH >= 9
+        assert smallest * 96 / 72 * shown_px / (charts.WIDTH * 96) >= 14
 
 
 def test_alt_text_is_escaped_for_markdown():

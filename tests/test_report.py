@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qprlib import io, report
+from qprlib import io, report, tables
 from qprlib.assess import assess
 from qprlib.errors import ParamsError
 from qprlib.io import QprData
@@ -153,7 +153,9 @@ def test_kpi_table_has_every_kpi_with_previous_rag(ctx):
     text = markdown(report.kpi_table(ctx))
     assert len(re.findall(r"^\| (Customer|Governance|Adult)", text, flags=re.MULTILINE)) == 4
     assert "| Customer Services | Complaints answered \\*in time\\* | 71.3% | 85% | 75% |" in text
-    assert "[Red]{.rag .rag-red} | [Amber]{.rag .rag-amber}" in text
+    red, amber = (tables.rag_cell(r).markdown() for r in ("Red", "Amber"))
+    assert red == '[[✖]{aria-hidden="true"}\\ Red]{.rag .rag-red}'
+    assert f"{red} | {amber}" in text
 
 
 def test_service_areas_escape_commentary_and_say_when_action_is_missing(ctx):
@@ -163,7 +165,7 @@ def test_service_areas_escape_commentary_and_say_when_action_is_missing(ctx):
     assert "<script>" not in text
     assert "**Management action:** Recruit two" in text
     assert "**Management action:** none has been recorded for this Quarter." in text  # A1
-    assert text.count("](data:image/png;base64,") == 4
+    assert text.count("](data:image/svg+xml;base64,") == 4
 
 
 def test_activity_and_call_in(ctx):

@@ -1,3 +1,4 @@
+import itertools
 import re
 
 import pandas as pd
@@ -96,7 +97,9 @@ def test_markdown_has_header_rule_rows_and_caption_line():
     assert lines[0] == "| KPI | RAG |"
     assert set(lines[1]) <= set("|:- ")
     assert lines[2].startswith("| Complaints \\<script\\>alert(1)\\</script\\> |")
-    assert lines[3] == "| FOI \\| DPA requests | [Green]{.rag .rag-green} |"
+    assert (
+        lines[3] == '| FOI \\| DPA requests | [[●]{aria-hidden="true"}\\ Green]{.rag .rag-green} |'
+    )
     assert lines[4] == "| Unrated indicator | [Not rated]{.rag .rag-none} |"
     assert lines[-1] == ": KPIs \\| Quarter 2 {#tbl-small}"
 
@@ -106,7 +109,9 @@ def test_pandoc_reads_the_markdown_as_a_captioned_table_with_rag_spans():
     assert '<table id="tbl-small">' in html
     assert "<caption>KPIs | Quarter 2</caption>" in html
     assert len(re.findall(r"<th[ >]", html)) == 2
-    assert '<span class="rag rag-red">Red</span>' in html
+    assert re.search(
+        r'<span class="rag rag-red"><span\s+aria-hidden="true">✖</span>\u00a0Red</span>', html
+    )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>" not in html
 
@@ -124,7 +129,7 @@ def test_html_repr_is_an_escaped_table_with_caption_and_column_headers():
     assert html.count('<th scope="col">') == 2
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>" not in html
-    assert '<span class="rag rag-green">Green</span>' in html
+    assert '<span class="rag rag-green"><span aria-hidden="true">●</span>&nbsp;Green</span>' in html
 
 
 def test_direction_is_a_word_with_a_decorative_arrow():
@@ -210,7 +215,9 @@ def test_kpi_table_rows_and_words():
     md = t._repr_markdown_()
     assert len(t) == 2
     assert "| Customer Services | Complaints answered in time | 71.3% | 85% | 75% |" in md
-    assert "[Red]{.rag .rag-red} | [Amber]{.rag .rag-amber}" in md
+    red, amber = (tables.rag_cell(r).markdown() for r in ("Red", "Amber"))
+    assert red == '[[✖]{aria-hidden="true"}\\ Red]{.rag .rag-red}'
+    assert f"{red} | {amber}" in md
     assert "Worsening]{.dot .dot-worsening}" in md
     pd.testing.assert_frame_equal(a, assessment())  # the input is not changed
 
@@ -294,3 +301,51 @@ def test_latest_shows_a_value_status_where_set_and_a_gap_as_not_yet_available():
     for status in ("estimate", "revised"):
         shown = tables.dashboard_table(a.assign(value_status=[status, None]), "D")
         assert f"| 71.3% ({status}) |" in shown._repr_markdown_()
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG 2.2 relative luminance, from the sRGB definition."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    darker, lighter = sorted((_luminance(a), _luminance(b)))
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_rag_fills_are_distinct_in_colour_and_in_greyscale():
+    # review major 6: Amber and Red fills were 1.08:1 apart and all three one grey (0.72,
+    # 0.73, 0.67), so a councillor scanning a 38-row table for Reds had to read every badge
+    fills = {name: c["fill"] for name, c in tables.RAG_COLOURS.items()}
+    for (a, fa), (b, fb) in itertools.combinations(fills.items(), 2):
+        assert _contrast(fa, fb) >= 3, (a, b)
+        assert abs(_luminance(fa) - _luminance(fb)) >= 0.15, (a, b)
+        # greyscale printers use luma of the gamma-encoded channels: distinct there too
+        luma = [
+            sum(
+                w * int(f[i : i + 2], 16) / 255
+                for w, i in zip((0.299, 0.587, 0.114), (1, 3, 5), strict=True)
+            )
+            for f in (fa, fb)
+        ]
+        assert abs(luma[0] - luma[1]) >= 0.15, (a, b)
+
+
+def test_rag_text_and_marks_meet_wcag_aa():
+    for name, c in (tables.RAG_COLOURS | {"none": tables.NO_RATING_COLOUR}).items():
+        assert _contrast(c["text"], c["fill"]) >= 4.5, name  # 1.4.3 text
+        assert _contrast(c["mark"], "#ffffff") >= 3, name  # 1.4.11 chart marks on white
+
+
+def test_rag_badge_carries_the_chart_markers_shape():
+    # review major 6: a shape per status matching the chart markers (charts.RAG_MARKERS)
+    from qprlib import charts
+
+    glyph_for_marker = {"o": "●", "D": "◆", "X": "✖"}
+    for rating, marker in charts.RAG_MARKERS.items():
+        cell = tables.rag_cell(rating)
+        assert cell.icon == glyph_for_marker[marker]
+        assert cell.text == rating  # the word is still the content
+    assert len(set(tables.RAG_SYMBOLS.values())) == 3
