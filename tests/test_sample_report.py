@@ -144,11 +144,22 @@ def kpi_names(sample_data) -> dict[str, str]:
     return sample_data.indicators.set_index("id")["name"].to_dict()
 
 
+def spoken(element) -> str:
+    """An element's text as a screen reader reads it: aria-hidden symbols (a RAG badge's
+    shape, a direction arrow) left out."""
+    parts = [
+        str(text)
+        for text in element.find_all(string=True)
+        if not any(p.get("aria-hidden") == "true" for p in text.parents if p.name)
+    ]
+    return words("".join(parts))
+
+
 def table_column(table, heading: str) -> list[str]:
-    """One column of an HTML table's body, as text, by its header cell."""
+    """One column of an HTML table's body, as a screen reader reads it, by its header cell."""
     headings = [words(th.get_text()) for th in table.find("thead").find_all("th")]
     index = headings.index(heading)
-    return [words(row.find_all(["td", "th"])[index].get_text()) for row in table.tbody("tr")]
+    return [spoken(row.find_all(["td", "th"])[index]) for row in table.tbody("tr")]
 
 
 @pytest.fixture(scope="module")
