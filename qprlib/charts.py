@@ -406,13 +406,18 @@ def spc_alt(
         return f"Statistical process control chart of {name}: no values to show."
     last = shown.iloc[-1]
     mean, lpl, upl = (format_value(last[c], unit) for c in ("mean", "lpl", "upl"))
+    limits = f"process limits {lpl} to {upl}"
+    if pd.isna(last["lpl"]):  # every moving range 0 (a constant series), screened: spc.py
+        limits = "no process limits " + (
+            "(the value has not changed)" if len(shown) > 1 else "(one value)"
+        )
     special = int(shown["point_type"].isin(list(SPC_STYLE)[1:]).sum())
     target_words = (
         "" if target is None or pd.isna(target) else f", target {format_value(target, unit)}"
     )
     return (
         f"Statistical process control chart of {name} {_month_span(pd.Series(dates))}: "
-        f"mean {mean}, process limits {lpl} to {upl}{target_words}; "
+        f"mean {mean}, {limits}{target_words}; "
         f"{special} special-cause point{'s' if special != 1 else ''}; latest "
         f"{format_value(last['value'], unit, against=(target,))}. "
         f"{spc_words(variation, assurance, trial)}"

@@ -18,6 +18,7 @@ from qprlib.errors import DataWarning, QprError
 
 EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("html", "pdf", "docx")
+MAX_LINES = 300  # problems printed at most (each data file lists its own first 50)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -200,7 +201,10 @@ def _assess(args: argparse.Namespace) -> int:
     from qprlib.assess import assess, format_assessment
     from qprlib.periods import Quarter
 
-    quarter = Quarter.parse(args.quarter)
+    try:
+        quarter = Quarter.parse(args.quarter)
+    except QprError as error:
+        raise QprError(f"QUARTER: {error}") from None
     comparing = _comparator_params(quarter)  # the comparison columns, as kpis.csv has them
     data = io.load(args.data, **comparing)
     io.check_quarter(data, quarter)  # a table of unrated KPIs is not an assessment
@@ -296,9 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _warnings_as_lines(args.command):
             return COMMANDS[args.command](args)
     except QprError as error:
-        print(f"qpr {args.command}: {len(error.problems)} problem(s) found:", file=sys.stderr)
-        for line in error.problems:
+        print(f"qpr {args.command}: {error.count:,} problem(s) found:", file=sys.stderr)
+        for line in error.problems[:MAX_LINES]:
             print(f"  - {line}", file=sys.stderr)
+        if len(error.problems) > MAX_LINES:
+            print(f"  - … and {len(error.problems) - MAX_LINES:,} more", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as error:  # the disk or the folders, not the input: full, read-only, in the way
         print(f"qpr {args.command}: {_os_problem(error)}", file=sys.stderr)

@@ -30,20 +30,29 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import StringIO
+from operator import itemgetter
 from pathlib import Path
-from textwrap import shorten
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from qprlib.errors import DataError, DataWarning, QprError, located
-from qprlib.periods import Quarter, financial_year_label, financial_year_of
+from qprlib.errors import DataError, DataWarning, QprError, located, quote
+from qprlib.periods import (
+    FIRST_DAY,
+    FIRST_MONTH,
+    FIRST_YEAR,
+    LAST_DAY,
+    LAST_YEAR,
+    Quarter,
+    financial_year_label,
+)
 from qprlib.rag import POLARITY_SIGN
 
 DATA_FILES = ("indicators.csv", "targets.csv", "values.csv", "commentary.csv", "milestones.csv")
@@ -67,6 +76,11 @@ UNIT_LIMITS = {  # (lowest, highest) a value or target may be, by unit; None = n
     "rate": (None, None),
 }
 
+_OUT_OF_YEARS = (
+    f"is outside the years the workbook reports ({financial_year_label(FIRST_YEAR)} to "
+    f"{financial_year_label(LAST_YEAR)})"
+)
+LARGEST = 1e15  # a figure's size limit: beyond any council's budget in pence, far from overflow
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 _FINANCIAL_YEAR = re.compile(r"(\d{4})\s*[/-]\s*(\d{2})")
@@ -118,22 +132,35 @@ class _Invalid(ValueError):
 
 
 def read_number(raw: str) -> float:
-    """'85.5', '1,234', '85.5%' -> float (see the module docstring for what is accepted)."""
+    """'85.5', '1,234', '85.5%' -> float (see the module docstring for what is accepted).
+
+    Only finite numbers of less than LARGEST in size: `1e400` (infinity to a computer) or
+    `1e300` (whose square overflows in a trend) are not figures.
+    """
     digits = raw.removesuffix("%").rstrip()
     if _THOUSANDS.fullmatch(digits):
         digits = digits.replace(",", "")
     if not _NUMBER.fullmatch(digits):
         raise _Invalid("is not a number")
-    return float(digits)
+    number = float(digits)
+    if not abs(number) < LARGEST:
+        raise _Invalid(f"is too large a number (the limit is {LARGEST:,.0f} either side of 0)")
+    return number
 
 
 def read_date(raw: str) -> pd.Timestamp:
-    """'2023-09-30' or '30/09/2023' -> Timestamp."""
+    """'2023-09-30' or '30/09/2023' -> Timestamp, within the years the workbook reports."""
     for form in DATE_FORMATS:
         try:
-            return pd.Timestamp(datetime.strptime(raw, form))
+            day = datetime.strptime(raw, form).date()
         except ValueError:
             continue
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise _Invalid(
+                f"is outside the years the workbook reports ({FIRST_DAY:%Y-%m-%d} to "
+                f"{LAST_DAY:%Y-%m-%d})"
+            )
+        return pd.Timestamp(day)
     raise _Invalid("is not a date")
 
 
@@ -150,8 +177,9 @@ def read_quarter(raw: str) -> str:
     """'2023-24 Q2' -> '2023/24 Q2' (the canonical form)."""
     try:
         return str(Quarter.parse(raw))
-    except QprError:
-        raise _Invalid("is not a quarter") from None
+    except QprError as error:
+        outside = "outside the years" in str(error)
+        raise _Invalid(_OUT_OF_YEARS if outside else "is not a quarter") from None
 
 
 def read_financial_year(raw: str) -> str:
@@ -159,6 +187,8 @@ def read_financial_year(raw: str) -> str:
     match = _FINANCIAL_YEAR.fullmatch(raw)
     if not match or (int(match[1]) + 1) % 100 != int(match[2]):
         raise _Invalid("is not a financial year")
+    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        raise _Invalid(_OUT_OF_YEARS)
     return financial_year_label(int(match[1]))
 
 
@@ -307,18 +337,87 @@ def empty_table(file: str) -> pd.DataFrame:
 
 # --- reading one file --------------------------------------------------------------------
 
+MAX_FILE_BYTES = 256 * 2**20  # a data file larger than this is refused before it is read
+MAX_ROWS = 2_000_000  # rows per data file (1 million value rows validate in a few seconds)
+MAX_LISTED = 50  # problems listed per file; the rest are counted ("… and 199,950 more")
 
-def read_bytes(folder: Path) -> dict[str, bytes | None]:
-    """Each data file's bytes (None when missing), read once: what is hashed is what is checked."""
+
+def read_bytes(folder: Path) -> dict[str, bytes | Problem | None]:
+    """Each data file's bytes, read once (what is hashed is what is checked): None when
+    missing, a Problem when it is there but must not or cannot be read (see `open_problem`)."""
     if not folder.is_dir():
         expected = ", ".join(DATA_FILES)
-        raise DataError(f"{folder}: data folder not found; expected a folder holding {expected}")
-    contents = {
-        f: (folder / f).read_bytes() if (folder / f).is_file() else None for f in DATA_FILES
-    }
-    if (folder / COMPARATORS_FILE).is_file():  # optional: absent, the hash is as it always was
-        contents[COMPARATORS_FILE] = (folder / COMPARATORS_FILE).read_bytes()
+        what = "is a file, not a folder" if folder.exists() else "data folder not found"
+        raise DataError(f"{folder}: {what}; expected a folder holding {expected}")
+    contents = {file: read_data_file(folder, file) for file in DATA_FILES}
+    comparators = read_data_file(folder, COMPARATORS_FILE)
+    if comparators is not None:  # optional: absent, the hash is as it always was
+        contents[COMPARATORS_FILE] = comparators
     return contents
+
+
+def read_data_file(folder: Path, file: str) -> bytes | Problem | None:
+    """One data file's bytes, or None (missing), or the Problem that stops it being read."""
+    path = folder / file
+    problem = open_problem(path, folder.resolve().parent, MAX_FILE_BYTES)
+    if problem == "missing":
+        return None
+    if problem:
+        return Problem(file, None, None, problem)
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        return Problem(file, None, None, f"{os_reason(error)}; expected a CSV file you can read")
+
+
+def open_problem(path: Path, project: Path, max_bytes: int) -> str | None:
+    """Why `path` must not be read as an input file ('missing' when it is not there), or None.
+
+    An input is a regular file inside the project: a link leading out of the project is refused
+    without reading what it points at (it could be anyone's file, or /dev/zero), and so is a
+    folder, a device or a pipe (reading a pipe never ends). A file over `max_bytes` is refused
+    before it is read.
+    """
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return (
+            f"is a link to {os.readlink(path)}, which does not exist"
+            if path.is_symlink()
+            else "missing"
+        )
+    except (OSError, RuntimeError) as error:  # a loop of links, a permission on the way
+        return f"cannot be opened ({getattr(error, 'strerror', None) or error})"
+    if path.is_symlink() and not target.is_relative_to(project):
+        return (
+            f"is a link to {target}, outside the project folder {project}; expected the file "
+            "itself in the project (copy it in rather than linking to it)"
+        )
+    try:
+        status = target.stat()
+    except OSError as error:
+        return os_reason(error)
+    if stat.S_ISDIR(status.st_mode):
+        return "is a folder, not a file; expected a CSV file of that name"
+    if not stat.S_ISREG(status.st_mode):
+        return "is not a regular file (a device or pipe?); expected a CSV file"
+    if status.st_size > max_bytes:
+        return (
+            f"is {status.st_size / 2**20:,.0f} MB, over the limit of {max_bytes / 2**20:,.0f} MB "
+            "for one file; expected a smaller file (is it the right one?)"
+        )
+    if not os.access(target, os.R_OK):
+        return "cannot be read: permission denied (check the file's permissions)"
+    return None
+
+
+def os_reason(error: OSError) -> str:
+    """What an OSError reading a file means, in words: 'cannot be read: permission denied'."""
+    if isinstance(error, PermissionError):
+        return "cannot be read: permission denied (check the file's permissions)"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read ({error.strerror or error})"
 
 
 def missing_file(file: str, folder: Path) -> Problem:
@@ -329,30 +428,128 @@ def missing_file(file: str, folder: Path) -> Problem:
     return Problem(file, None, None, f"not found in {folder}{hint}; expected {expected}")
 
 
+_UTF8_CHARACTER = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_SAVE_AS = "expected a file saved from Excel as 'CSV UTF-8 (Comma delimited)'"
+
+
 def decode(file: str, data: bytes) -> tuple[str | None, list[Problem]]:
-    """The file's text, trying each of ENCODINGS in turn."""
-    if b"\x00" not in data:  # NUL bytes: a workbook or UTF-16 text, whatever it decodes as
-        for encoding in ENCODINGS:
-            try:
-                return data.decode(encoding), []
-            except UnicodeDecodeError:
-                continue
-    message = (
-        "is not a CSV text file (a workbook, or saved as Unicode/UTF-16 text?); "
-        "expected a file saved from Excel as 'CSV UTF-8 (Comma delimited)'"
-    )
-    return None, [Problem(file, None, None, message)]
+    """The file's text: UTF-8 (BOM or not), else Windows-1252; never a mixture of the two."""
+    if b"\x00" in data:
+        return None, [Problem(file, None, None, f"{_binary_kind(data)}; {_SAVE_AS}")]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        bad = error.start
+    utf8 = _UTF8_CHARACTER.search(data)
+    if utf8:  # well-formed UTF-8 characters elsewhere: a file put together from two sources
+        good, line = data[utf8.start() : utf8.end()].decode("utf-8"), _line_of(data, bad)
+        byte = data[bad : bad + 1]
+        message = (
+            f"is not a CSV text file in one encoding: line {_line_of(data, utf8.start())} has "
+            f"UTF-8 text ('{good}') but line {line} has a byte that is not UTF-8 (0x{byte.hex()},"
+            f" '{byte.decode('cp1252', 'replace')}' in Windows-1252); expected one encoding "
+            f"for the whole file: retype line {line}'s accented letters or symbols and save it "
+            "again as 'CSV UTF-8 (Comma delimited)'"
+        )
+        return None, [Problem(file, None, None, message)]
+    try:
+        return data.decode("cp1252"), []
+    except UnicodeDecodeError as error:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: not Windows-1252 either
+        at = error.start
+        message = (
+            f"is not a CSV text file: line {_line_of(data, at)} has a byte (0x{data[at]:02x}) "
+            f"that is neither UTF-8 nor Windows-1252 text; {_SAVE_AS}"
+        )
+        return None, [Problem(file, None, None, message)]
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _binary_kind(data: bytes) -> str:
+    """What a file holding NUL bytes is: a workbook, UTF-16 text, or text with a NUL in it."""
+    if data.startswith(b"PK\x03\x04"):
+        return "is not a CSV text file: it is an Excel workbook (.xlsx) named .csv"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "is not a CSV text file: it is an old Excel workbook (.xls) named .csv"
+    sample = data[:400]
+    alternate = max(sample[0::2].count(0), sample[1::2].count(0))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or alternate > len(sample) // 4:
+        return "is not a CSV text file: it is saved as Unicode (UTF-16) text"
+    line = _line_of(data, data.index(b"\x00"))
+    return f"is not a CSV text file: line {line} has a NUL byte (a zero byte)"
+
+
+class Records(NamedTuple):
+    """A CSV file read as text: its header and the schema's columns of its other rows."""
+
+    header: list[str]
+    table: pd.DataFrame  # the schema's columns as text, indexed by spreadsheet row number
+    problems: list[Problem]
+
+
+def records(file: str, content: str) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row, stripped cells) for each record; a broken one raises _BadRecord."""
+    reader = csv.reader(_lines(content), strict=True)
+    row = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise _BadRecord(row + 1, start, reader.line_num, str(error)) from None
+        row += 1
+        yield row, [cell.strip() for cell in cells]
+
+
+class _BadRecord(Exception):
+    def __init__(self, row: int, start: int, line: int, reason: str):
+        super().__init__(reason)
+        self.row, self.start, self.line, self.reason = row, start, line, reason
+
+    def problem(self, file: str) -> Problem:
+        if "end of data" in self.reason:
+            what = (
+                f'a quote (") opened on line {self.start} is never closed, so the rest of the '
+                "file would be one cell; expected a closing quote at the end of that cell"
+            )
+        elif "field larger than field limit" in self.reason:
+            what = (
+                f"line {self.start} has a cell of more than {csv.field_size_limit():,} "
+                "characters (an unclosed quote?); expected cells of ordinary length"
+            )
+        else:
+            what = (
+                f"line {self.line} cannot be read as CSV ({self.reason}); expected a quoted cell "
+                'to be quoted whole, with any quote inside it doubled ("")'
+            )
+        return Problem(file, self.row, None, what)
+
+
+def _lines(content: str, chunk: int = 1 << 20) -> Iterator[str]:
+    """The text's lines with their ends (as `StringIO(content, newline="")` gives them),
+    read a megabyte at a time: StringIO holds 4 bytes a character, and a file can be 100 MB."""
+    start = 0
+    while start < len(content):
+        end = content.find("\n", start + chunk)
+        end = len(content) if end < 0 else end + 1
+        yield from StringIO(content[start:end], newline="")
+        start = end
 
 
 def split_rows(file: str, content: str) -> tuple[list[list[str]] | None, list[Problem]]:
     """The file's records as lists of stripped cells (record k is spreadsheet row k + 1)."""
     try:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(StringIO(content, newline=""))]
-    except csv.Error as error:
-        return None, [Problem(file, None, None, f"cannot be read as CSV ({error})")]
+        rows = [cells for _, cells in records(file, content)]
+    except _BadRecord as bad:
+        return None, [bad.problem(file)]
     if not any(any(row) for row in rows):
-        expected = f"a header row: {', '.join(column_names(file))}"
-        return None, [Problem(file, None, None, f"the file is empty; expected {expected}")]
+        return None, [_empty(file)]
     return rows, []
 
 
@@ -391,57 +588,130 @@ def check_header(file: str, header: list[str]) -> tuple[list[Problem], list[Prob
     return problems, notes
 
 
-def check_row_lengths(file: str, rows: list[list[str]], width: int) -> list[Problem]:
-    """Rows with more filled cells than the header has columns (usually an unquoted comma)."""
-    return [
-        Problem(
-            file,
-            row_number,
-            None,
-            f"has {len(row)} cells ({', '.join(repr(shorten(c, 24)) for c in row)}) but the "
-            f"header has {width} columns; expected one cell per column (put quotes round a "
-            "cell that contains a comma)",
-        )
-        for row_number, row in enumerate(rows, start=1)
-        if row_number > 1 and any(row[width:])
-    ]
+def _empty(file: str) -> Problem:
+    expected = f"a header row: {', '.join(column_names(file))}"
+    return Problem(file, None, None, f"the file is empty; expected {expected}")
 
 
-def text_table(file: str, rows: list[list[str]]) -> pd.DataFrame:
-    """The data rows as text in the schema's columns, indexed by spreadsheet row number.
+def text_table(file: str, content: str) -> tuple[pd.DataFrame | None, list[Problem], list[Problem]]:
+    """The data rows as text in the schema's columns, indexed by spreadsheet row number; the
+    problems (header, rows of the wrong length) and warnings (unknown columns).
 
-    Blank rows are dropped (their numbers are kept by the others); short rows are padded.
+    Blank rows are dropped (their numbers are kept by the others). Equal cells share one
+    string and each distinct text is stripped once, so a million rows of a few thousand ids
+    cost a few thousand strings.
     """
-    names = [heading(cell) for cell in rows[0]]
-    wanted = column_names(file) + optional_names(file)
-    positions = [names.index(name) if name in names else None for name in wanted]
-    cells = {
-        row_number: [row[p] if p is not None and p < len(row) else "" for p in positions]
-        for row_number, row in enumerate(rows, start=1)
-        if row_number > 1
-    }
-    table = pd.DataFrame.from_dict(cells, orient="index", columns=wanted, dtype=object)
-    return table[(table != "").any(axis=1)]
+    lines = content.count("\n") or content.count("\r")
+    if lines > MAX_ROWS + 1:
+        message = (
+            f"has {lines:,} lines, over the limit of {MAX_ROWS:,} rows for one file; expected "
+            "a smaller file (is it the right one?)"
+        )
+        return None, [Problem(file, None, None, message)], []
+    reader = csv.reader(_lines(content), strict=True)
+    row = ended = 0
+    try:
+        header = [cell.strip() for cell in next(reader, [])]
+        row, ended = 1, reader.line_num
+        if not any(header):
+            more = any(any(cell.strip() for cell in cells) for cells in reader)
+            return None, check_header(file, header)[0] if more else [_empty(file)], []
+        problems, notes = check_header(file, header)
+        if problems:
+            return None, problems, notes
+        names = [heading(cell) for cell in header]
+        absent = [name for name in optional_names(file) if name not in names]  # read as blank
+        wanted = [name for name in column_names(file) + optional_names(file) if name in names]
+        positions = [names.index(name) for name in wanted]
+        pick, last, width = itemgetter(*positions), max(positions), len(header)
+        index: list[int] = []
+        rows: list[tuple[str, ...]] = []
+        same = {}.setdefault  # one string object per distinct text
+        for cells in reader:
+            row += 1
+            ended = reader.line_num
+            if len(cells) != width:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+                    problems.append(_long_row(file, row, cells, header))
+                    continue
+                if len(cells) <= last:
+                    problems.append(_short_row(file, row, cells, header))
+                    continue
+            picked = pick(cells)
+            index.append(row)
+            rows.append(tuple(map(same, picked, picked)))
+    except csv.Error as error:
+        return None, [_BadRecord(row + 1, ended + 1, reader.line_num, str(error)).problem(file)], []
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in wanted]
+    del rows
+    table = {}
+    for name, column in zip(wanted, columns, strict=True):  # each distinct text stripped once
+        codes, texts = pd.factorize(np.array(column, dtype=object), sort=False)
+        table[name] = np.array([text.strip() for text in texts], dtype=object)[codes]
+    table |= {name: np.full(len(index), "", dtype=object) for name in absent}
+    everything = column_names(file) + optional_names(file)
+    frame = pd.DataFrame(table, index=pd.Index(index, dtype=int), columns=everything, dtype=object)
+    return frame[(frame != "").any(axis=1)], problems, notes
+
+
+def _cells(cells: list[str], shown: int = 6) -> str:
+    listed = ", ".join(quote(cell.strip(), 24) for cell in cells[:shown])
+    return listed + (f" and {len(cells) - shown} more" if len(cells) > shown else "")
+
+
+def _long_row(file: str, row: int, cells: list[str], header: list[str]) -> Problem:
+    """A row with more filled cells than the header has columns (usually an unquoted comma)."""
+    return Problem(
+        file,
+        row,
+        None,
+        f"has {len(cells)} cells ({_cells(cells)}) but the header has {len(header)} columns; "
+        "expected one cell per column (put quotes round a cell that contains a comma)",
+    )
+
+
+def _short_row(file: str, row: int, cells: list[str], header: list[str]) -> Problem:
+    """A row that stops before the header's last column: a cell is missing, not blank."""
+    missing = ", ".join(header[len(cells) :][:3]) + (", …" if len(header) - len(cells) > 3 else "")
+    return Problem(
+        file,
+        row,
+        None,
+        f"has {len(cells)} cells ({_cells(cells)}) but the header has {len(header)} columns, so "
+        f"the row stops before {missing}; expected one cell per column: a cell left out at the "
+        "end of the line is not read as blank (write its comma for a blank cell)",
+    )
 
 
 def typed_column(file: str, table: pd.DataFrame, column: Column) -> tuple[pd.Series, list[Problem]]:
-    """One column read cell by cell; every unreadable or missing cell becomes a Problem."""
-    values, problems = [], []
-    for row, raw in table[column.name].items():
+    """One column read cell by cell; every unreadable or missing cell becomes a Problem.
+
+    Each distinct text is read once (a million value rows hold a few thousand distinct
+    cells), and its reading or its problem is given to every row holding it.
+    """
+    codes, texts = pd.factorize(table[column.name].to_numpy(dtype=object), sort=False)
+    read, wrong = [], {}
+    for code, raw in enumerate(texts):
         if raw == "":
+            read.append(column.blank)
             if column.required:
-                problems.append(
-                    Problem(file, row, column.name, f"is empty; expected {column.expected}")
-                )
-            values.append(column.blank)
+                wrong[code] = f"is empty; expected {column.expected}"
             continue
         try:
-            values.append(column.read(raw))
+            read.append(column.read(raw))
         except _Invalid as bad:
-            message = f"'{raw}' {bad}; expected {column.expected}"
-            problems.append(Problem(file, row, column.name, message))
-            values.append(column.blank)
-    return pd.Series(values, index=table.index, dtype=column.dtype, name=column.name), problems
+            read.append(column.blank)
+            wrong[code] = f"{quote(raw)} {bad}; expected {column.expected}"
+    typed = pd.Series(read, dtype=column.dtype).to_numpy()
+    series = pd.Series(typed[codes], index=table.index, dtype=column.dtype, name=column.name)
+    problems = []
+    if wrong:
+        rows = table.index.to_numpy()
+        for at in np.flatnonzero(np.isin(codes, list(wrong))):
+            problems.append(Problem(file, int(rows[at]), column.name, wrong[codes[at]]))
+    return series, problems
 
 
 def typed_table(file: str, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
@@ -459,16 +729,10 @@ def read_table(file: str, data: bytes) -> tuple[pd.DataFrame | None, list[Proble
     content, problems = decode(file, data)
     if content is None:
         return None, problems, []
-    rows, problems = split_rows(file, content)
-    if rows is None:
-        return None, problems, []
-    problems, notes = check_header(file, rows[0])
-    if problems:
+    table, problems, notes = text_table(file, content)
+    if table is None:
         return None, problems, notes
-    problems = check_row_lengths(file, rows, len(rows[0]))
-    bad_rows = {problem.row for problem in problems}
-    table = text_table(file, rows)
-    table, found = typed_table(file, table.drop(index=list(bad_rows & set(table.index))))
+    table, found = typed_table(file, table)
     return table, problems + found, notes
 
 
@@ -479,6 +743,7 @@ def repeats(table: pd.DataFrame, keys: list[str]) -> Iterator[tuple[int, tuple, 
     """(row, key, first row) for each row whose key was already used higher up."""
     first: dict[tuple, int] = {}
     usable = table.dropna(subset=keys)  # an unreadable cell is reported already
+    usable = usable[usable.duplicated(keys, keep=False)]  # only keys used twice can repeat
     for row, key in zip(usable.index, usable[keys].itertuples(index=False, name=None), strict=True):
         if "" in key:  # so is a blank one
             continue
@@ -606,7 +871,8 @@ def check_known_ids(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     problems = []
     files = ("targets.csv", "values.csv", "commentary.csv", COMPARATORS_FILE)
     for file in [f for f in files if f in tables]:
-        for row, id_ in tables[file]["id"].items():
+        ids = tables[file]["id"]
+        for row, id_ in ids[~ids.isin(known)].items():
             if id_ and id_ not in known:
                 message = f"'{id_}' is not an indicator in indicators.csv{did_you_mean(id_, known)}"
                 problems.append(Problem(file, row, "id", f"{message}; expected an id listed there"))
@@ -641,9 +907,13 @@ def check_unit_limits(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     checked += ((COMPARATORS_FILE, ("value",)),) if COMPARATORS_FILE in tables else ()
     for file, columns in checked:
         table = tables[file]
+        unit = table["id"].map(units)
+        low = unit.map({u: low for u, (low, _) in UNIT_LIMITS.items()}).astype(float)
+        high = unit.map({u: high for u, (_, high) in UNIT_LIMITS.items()}).astype(float)
         for column in columns:
-            for row, id_, x in zip(table.index, table["id"], table[column], strict=True):
-                message = None if np.isnan(x) else limit_problem(x, id_, units.get(id_))
+            outside = table[(table[column] < low) | (table[column] > high)]  # NaN: False
+            for row, id_, x in zip(outside.index, outside["id"], outside[column], strict=True):
+                message = limit_problem(x, id_, units.get(id_))
                 if message:
                     problems.append(Problem(file, row, column, message))
     return problems
@@ -683,7 +953,8 @@ def check_target_pairs(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     """
     kinds = lookup(tables["indicators.csv"], "kind")
     problems = []
-    for row, record in tables["targets.csv"].iterrows():
+    targets = tables["targets.csv"]
+    for row, record in zip(targets.index, targets.to_dict("records"), strict=True):
         kind = kinds.get(record["id"])
         if kind not in TARGET_PAIRS:
             continue
@@ -738,9 +1009,11 @@ def check_kpi_targets(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     kpis = set(indicators.loc[indicators["kind"] == "kpi", "id"])
     has_row = set(zip(tables["targets.csv"]["id"], tables["targets.csv"]["year"], strict=True))
     reported = values[values["id"].isin(kpis) & values["value"].notna()].dropna()
-    first: dict[tuple[str, str], int] = {}
-    for row, id_, day in zip(reported.index, reported["id"], reported["period_end"], strict=True):
-        first.setdefault((id_, financial_year_of(day.date())), row)
+    day = reported["period_end"]
+    start = day.dt.year - (day.dt.month < FIRST_MONTH)  # financial_year_of, for every row
+    years = start.map({y: financial_year_label(y) for y in start.unique()})
+    pairs = pd.DataFrame({"id": reported["id"], "year": years}).drop_duplicates()
+    first = dict(zip(zip(pairs["id"], pairs["year"], strict=True), pairs.index, strict=True))
     return [
         Problem(
             "targets.csv",
@@ -828,6 +1101,9 @@ def load(
         if data is None:  # comparators.csv is only in contents when it is there
             problems.append(missing_file(file, folder))
             continue
+        if isinstance(data, Problem):
+            problems.append(data)
+            continue
         table, found, noted = read_table(file, data)
         problems += found
         notes += noted
@@ -844,7 +1120,7 @@ def load(
     for note in notes:
         warnings.warn(str(note), DataWarning, stacklevel=2)
     if problems:
-        raise DataError([str(p) for p in sorted(problems, key=reading_order)])
+        raise DataError(*listed(problems))
     comparators = tables.get(COMPARATORS_FILE, empty_table(COMPARATORS_FILE))
     return QprData(
         *(tables[file].reset_index(drop=True) for file in DATA_FILES),
@@ -952,6 +1228,19 @@ def check_quarter(data: QprData, quarter: Quarter | str, today: dt.date | None =
                 "quarter's figures (import the returns with `qpr import`)",
             )
         )
+
+
+def listed(problems: list[Problem], most: int = MAX_LISTED) -> tuple[list[str], int]:
+    """The problems to show, file by file in reading order, at most `most` per file with the
+    rest of each file counted in one line; and the total number of problems."""
+    lines, by_file = [], {}
+    for problem in sorted(problems, key=reading_order):
+        by_file.setdefault(problem.file, []).append(problem)
+    for file, found in by_file.items():
+        lines += [str(p) for p in found[:most]]
+        if len(found) > most:
+            lines.append(f"… and {len(found) - most:,} more in {file}")
+    return lines, len(problems)
 
 
 def reading_order(problem: Problem) -> tuple[int, float]:

@@ -7,6 +7,7 @@ problem is reported with the file, line and key, and what is expected.
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import os
 import re
@@ -19,10 +20,12 @@ from typing import Any
 import yaml
 
 from qprlib.compare import groups_to_json
-from qprlib.errors import ParamsError, QprError
-from qprlib.periods import Quarter
+from qprlib.errors import ParamsError, QprError, quote
+from qprlib.periods import FIRST_DAY, LAST_DAY, Quarter
 
 DEFAULTS_FILE = "defaults.yml"
+MAX_PARAMS_BYTES = 256 * 1024  # a params file is a few dozen lines; a bigger one is refused unread
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")  # but \t \n \r
 PARAMS_DIR = "params"
 DOT_METHODS = ("regression", "previous", "same_period_last_year")  # qprlib.trend methods
 AMBER_MODES = ("floor", "tolerance")  # qprlib.rag: KCC floor standard, or within N% of target
@@ -119,12 +122,46 @@ def _optional_text(value: Any) -> str:
 
 
 def _iso_date(value: Any) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
+    if not isinstance(value, date):
+        problem = _calendar_problem(str(value).strip())
+        if problem:
+            raise ValueError(problem)
+        try:
+            value = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError("expected a date written YYYY-MM-DD, e.g. 2024-01-04") from None
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(
+            f"expected a date from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d} (the years the "
+            "workbook reports)"
+        )
+    return value.isoformat()
+
+
+_YAML_DATE = re.compile(r"(\d{4})-(\d\d?)-(\d\d?)(?:[Tt ].*)?")
+
+
+def _calendar_problem(text: str) -> str | None:
+    """Why a date-shaped value is no day of the calendar (2024-02-30), or None.
+
+    Checked before YAML reads the value: PyYAML turns an unquoted 2024-02-30 into a date
+    itself and fails with a bare ValueError.
+    """
+    match = _YAML_DATE.fullmatch(text)
+    if not match:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {month}; expected a date written YYYY-MM-DD, e.g. 2024-01-04"
     try:
-        return date.fromisoformat(str(value).strip()).isoformat()
+        date(year, month, day)
     except ValueError:
-        raise ValueError("expected a date written YYYY-MM-DD, e.g. 2024-01-04") from None
+        last = calendar.monthrange(year, month)[1]
+        return (
+            f"there is no day {day} in {calendar.month_name[month]} {year} (it has {last} "
+            "days); expected a real date written YYYY-MM-DD, e.g. 2024-01-04"
+        )
+    return None
 
 
 def _text_list(value: Any) -> tuple[str, ...]:
@@ -249,7 +286,7 @@ def _where(path: Path, line: int | None = None, key: str | None = None) -> str:
     if line is not None:
         parts.append(f"line {line}")
     if key is not None:
-        parts.append(f"key '{key}'")
+        parts.append(f"key {quote(key)}")
     return ", ".join(parts)
 
 
@@ -263,12 +300,32 @@ def _shown(path: Path) -> str:
 
 def read_params_file(path: Path) -> dict[str, Any]:
     """One params file as {key: checked value}; every problem in it raised as one ParamsError."""
+    from qprlib.io import open_problem, os_reason
+
+    problem = open_problem(path, path.absolute().parent.resolve().parent, MAX_PARAMS_BYTES)
+    if problem == "missing":
+        raise ParamsError(f"{_shown(path)}: file not found")
+    if problem:
+        raise ParamsError(f"{_shown(path)}: {problem}")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ParamsError(f"{_shown(path)}: file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ParamsError(f"{_shown(path)}: cannot be read ({error}); save it as UTF-8") from None
+        data = path.read_bytes()
+    except OSError as error:
+        raise ParamsError(f"{_shown(path)}: {os_reason(error)}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ParamsError(
+            f"{_where(path, line)}: has a byte (0x{data[error.start]:02x}) that is not UTF-8 "
+            "text; expected the file saved as UTF-8"
+        ) from None
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ParamsError(
+            f"{_where(path, line)}: has a control character (U+{ord(bad[0]):04X}); expected "
+            "plain text (only line breaks and tabs)"
+        )
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -285,6 +342,10 @@ def read_params_file(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as error:
         raise ParamsError(f"{_shown(path)}: not valid YAML ({error})") from None
+    except RecursionError:
+        raise ParamsError(
+            f"{_shown(path)}: values nested too deeply to read; expected `key: value` lines"
+        ) from None
     finally:
         loader.dispose()
 
@@ -317,8 +378,20 @@ def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None, 
         if key in QUARTER_FILE_ONLY and path.name == DEFAULTS_FILE:
             problems.append(f"{where}: belongs in the quarter's own file, not {DEFAULTS_FILE}")
             continue
+        impossible = [
+            _calendar_problem(node.value)
+            for node in _scalars(value_node)
+            if node.tag == "tag:yaml.org,2002:timestamp"
+        ]
+        if any(impossible):
+            shown = quote(_as_written(text, value_node))
+            problems.append(f"{where}: {shown} is not valid; {next(filter(None, impossible))}")
+            continue
         try:
             raw = loader.construct_object(value_node, deep=True)
+        except (ValueError, OverflowError) as error:  # anything else YAML's own reading refuses
+            problems.append(f"{where}: cannot be read ({error}); write a plain value")
+            continue
         except yaml.constructor.ConstructorError as error:
             problems.append(
                 f"{where}: cannot be read ({error.problem}); write a plain value, "
@@ -328,10 +401,23 @@ def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None, 
         try:
             values[key] = SETTINGS[key](raw)
         except ValueError as error:
-            problems.append(f"{where}: '{_as_written(text, value_node)}' is not valid; {error}")
+            problems.append(
+                f"{where}: {quote(_as_written(text, value_node))} is not valid; {error}"
+            )
     if problems:
         raise ParamsError(problems)
     return values
+
+
+def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
+    """The scalar nodes in a value (a list's items, a mapping's keys and values)."""
+    if isinstance(node, yaml.ScalarNode):
+        return [node]
+    if isinstance(node, yaml.SequenceNode):
+        return [s for item in node.value for s in _scalars(item)]
+    if isinstance(node, yaml.MappingNode):
+        return [s for pair in node.value for item in pair for s in _scalars(item)]
+    return []
 
 
 def _did_you_mean(key: str) -> str:
@@ -345,13 +431,13 @@ def load_params(quarter: Quarter | str, params_dir: Path) -> RunParams:
     """The checked parameters for `quarter`: defaults.yml overlaid with params/<slug>.yml."""
     quarter = Quarter.parse(quarter)
     quarter_file = params_dir / f"{quarter.slug}.yml"
-    if not quarter_file.is_file():
+    if not (quarter_file.exists() or quarter_file.is_symlink()):
         raise ParamsError(
             f"{_shown(quarter_file)}: no params file for {quarter}; "
             f"create it with `qpr new-quarter '{quarter}'`"
         )
     defaults_file = params_dir / DEFAULTS_FILE
-    sources = [defaults_file] if defaults_file.is_file() else []
+    sources = [defaults_file] if defaults_file.exists() or defaults_file.is_symlink() else []
     merged: dict[str, Any] = {}
     problems: list[str] = []
     for source in [*sources, quarter_file]:

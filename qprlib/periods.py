@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import total_ordering
 
-from qprlib.errors import QprError
+from qprlib.errors import QprError, quote
 
 ACCEPTED_FORMS = "'2023/24 Q2', '2023-24-Q2' or '2023-24 Q2'"
 _PATTERN = re.compile(r"^\s*(\d{4})\s*[/-]\s*(\d{2})\s*[-\s]\s*Q([1-4])\s*$", re.IGNORECASE)
 FIRST_MONTH = 4  # UK local government financial year starts 1 April
+# The years a council's figures can be about: dates and quarters outside them are refused at
+# the edge (validation, the command line), before any date arithmetic could overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, FIRST_MONTH, 1), date(LAST_YEAR + 1, FIRST_MONTH - 1, 31)
 
 
 def _month_end(year: int, month: int) -> date:
@@ -40,6 +44,11 @@ class Quarter:
     def __post_init__(self) -> None:
         if self.number not in (1, 2, 3, 4):
             raise QprError(f"quarter number must be 1 to 4, not {self.number}")
+        if not FIRST_YEAR <= self.year <= LAST_YEAR:
+            raise QprError(
+                f"the financial year {self.year} is outside the years the workbook reports "
+                f"({financial_year_label(FIRST_YEAR)} to {financial_year_label(LAST_YEAR)})"
+            )
 
     @classmethod
     def parse(cls, text: str | Quarter) -> Quarter:
@@ -48,12 +57,17 @@ class Quarter:
             return text
         match = _PATTERN.match(str(text))
         if not match:
-            raise QprError(f"'{text}' is not a quarter: write it as {ACCEPTED_FORMS}")
+            raise QprError(f"{quote(text)} is not a quarter: write it as {ACCEPTED_FORMS}")
         start, end, number = int(match[1]), int(match[2]), int(match[3])
         if (start + 1) % 100 != end:
             raise QprError(
-                f"'{text}' is not a financial year: {start} must be followed by "
+                f"{quote(text)} is not a financial year: {start} must be followed by "
                 f"{(start + 1) % 100:02d} (write it as {ACCEPTED_FORMS})"
+            )
+        if not FIRST_YEAR <= start <= LAST_YEAR:
+            raise QprError(
+                f"{quote(text)} is outside the years the workbook reports: expected a quarter from "
+                f"{cls(FIRST_YEAR, 1)} to {cls(LAST_YEAR, 4)}"
             )
         return cls(start, number)
 

@@ -7,6 +7,9 @@ R/ptd_calculate_assurance_type.R. Each rule is a small function on plain numpy v
 
 Missing values are left out: limits and rules use the non-missing points in order (R's
 package would also drop the two moving ranges beside a gap; we bridge the gap instead).
+A series whose moving ranges are all zero has no process limits when outliers are screened
+(R keeps a moving range only when it is below 3.267 times the mean, and 0 < 0 is false):
+its limits are NaN, no point is special cause and its assurance is inconsistent, as in R.
 """
 
 from __future__ import annotations
@@ -102,9 +105,9 @@ def mean_moving_range(
     mr, mr_group = moving_ranges(y)[same], group[1:][same]
     amr = group_mean(mr, mr_group, k)
     if screen_outliers:
-        # amr 0 (a constant series) would screen out every range and give R NaN limits:
-        # we keep the zeros so the limits sit on the mean.
-        keep = (mr < OUTLIER_MR * amr[mr_group]) | (amr[mr_group] == 0)
+        # As R's `mr < 3.267 * amr`: when every moving range is 0 (a constant series) none is
+        # kept, amr is NaN and so are the limits (no process limits; assurance inconsistent).
+        keep = mr < OUTLIER_MR * amr[mr_group]
         amr = group_mean(mr[keep], mr_group[keep], k)
     return amr
 

@@ -414,19 +414,49 @@ def test_trial_limits_below_13_points():
     assert spc(SHIFT_BELOW).trial_limits is False  # MDC shows icons from 13
 
 
-@pytest.mark.parametrize("screen_outliers", [True, False])
+# A constant series: every moving range is 0, so amr is 0. R/ptd_spc_standard.R (0.2.2) then
+# screens with `case_when(!screen_outliers ~ mr, mr < 3.267 * amr ~ mr, TRUE ~ NA)`: with
+# screening on, 0 < 3.267 x 0 is FALSE for every range (and NA for the first), so every mr is
+# NA, amr = mean(NA..., na.rm = TRUE) is NaN and lpl, upl, nlpl, nupl are NaN. outside_limits
+# and close_to_limits are then NA, which case_when() and ptd_two_in_three() treat as not
+# special cause; every point is on the mean (relative_to_mean 0: no shift) and every step is a
+# tie (no trend), so all are common cause. ptd_calculate_assurance_type(): `target > upl` and
+# `target < lpl` are NA, so case_when falls through to TRUE ~ "inconsistent" whatever the
+# target. With screening off, mr is kept: amr 0 and the limits equal the mean.
 @pytest.mark.parametrize("value", [0.1, 7.0, -3.25, 1 / 3])
-def test_constant_series(value, screen_outliers):
-    # amr 0: limits equal the mean, nothing is strictly outside, every step is a tie (no
-    # trend) and every point is on the mean (no shift). No division by zero, no warnings.
+@pytest.mark.parametrize("target_offset", [-10.0, 0.0, 10.0])
+@pytest.mark.parametrize("improvement", ["increase", "decrease"])
+def test_constant_series_screened_has_no_limits_as_in_r(value, target_offset, improvement):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        r = spc([value] * 15, target=value, screen_outliers=screen_outliers)
+        r = spc([value] * 15, improvement, target=value + target_offset)
+    assert r.mean == value
+    assert np.isnan(r.amr) and np.isnan(r.lpl) and np.isnan(r.upl)
+    assert r.points[["lpl", "upl", "nlpl", "nupl"]].isna().all().all()
+    assert types(r) == [CC] * 15
+    assert r.variation == CC
+    assert r.assurance == "inconsistent"
+
+
+@pytest.mark.parametrize("value", [0.1, 7.0, -3.25, 1 / 3])
+def test_constant_series_unscreened_has_limits_on_the_mean(value):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = spc([value] * 15, target=value, screen_outliers=False)
+        above = spc([value] * 15, target=value + 1, screen_outliers=False)
     assert r.mean == value
     assert r.amr == 0
     assert r.lpl == r.upl == value
     assert types(r) == [CC] * 15
     assert r.assurance == "inconsistent"  # target == UPL == LPL: strict inequalities
+    assert above.assurance == "consistent_fail"  # increase, target above the UPL
+
+
+def test_constant_series_in_a_summary_matches_spc():
+    frame = pd.DataFrame({"id": ["A"] * 15 + ["B"] * 15, "value": [5.0] * 15 + list(range(15))})
+    summary = spc_summary(frame, target=5.0).set_index("id")
+    assert np.isnan(summary.loc["A", "lpl"]) and summary.loc["A", "assurance"] == "inconsistent"
+    assert summary.loc["B", "lpl"] == pytest.approx(spc(list(range(15)), target=5.0).lpl)
 
 
 def test_missing_values_are_kept_but_left_out():
