@@ -12,6 +12,7 @@ it was. Cases run in-process (`qprlib.cli.main`); a few also through the console
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,18 @@ CONSOLE_CASES = [  # one of each kind, through the real entry point
     "python-object-tag",
     "malformed-yaml",
 ]
-CASE_KEYS = {"about", "run", "exit", "stderr", "stdout", "remove", "set", "append"}
+CASE_KEYS = {
+    "about",
+    "run",
+    "exit",
+    "stderr",
+    "stdout",
+    "remove",
+    "set",
+    "append",
+    "folder",
+    "link",
+}
 
 
 def read_case(name: str) -> dict:
@@ -57,6 +69,14 @@ def make_project(name: str, folder: Path) -> Path:
         write_csv(folder / path, rows)
     for path, added in case.get("append", {}).items():
         write_csv(folder / path, read_csv(folder / path) + [[str(c) for c in r] for r in added])
+    for path in case.get("folder", []):  # a folder where the file should be
+        (folder / path).unlink()
+        (folder / path).mkdir()
+    for path, target in case.get("link", {}).items():  # the file replaced by a symbolic link
+        outside = folder.parent / "outside.csv"  # someone else's file, beside the project
+        outside.write_text("SECRET,first,line\n", encoding="utf-8")
+        (folder / path).unlink()
+        (folder / path).symlink_to(target.replace("{outside}", str(outside)))
     return folder
 
 
@@ -71,8 +91,13 @@ def write_csv(path: Path, rows: list[list[str]]) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under folder by relative path: what a run must leave as it found it."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """Every file under folder by relative path: what a run must leave as it found it (a link
+    by where it points, never read)."""
+    return {
+        str(p.relative_to(folder)): os.readlink(p).encode() if p.is_symlink() else p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_symlink() or p.is_file()
+    }
 
 
 def check_outcome(case: dict, status: int, out: str, err: str) -> None:
@@ -112,6 +137,7 @@ def test_case(name, tmp_path, monkeypatch, capsys):
     status = main([str(arg) for arg in case["run"]])
     out, err = capsys.readouterr()
     check_outcome(case, status, out, err)
+    assert "SECRET" not in out + err, "a linked file outside the project was read"
     assert snapshot(project) == before, "the run wrote or changed files"
 
 
