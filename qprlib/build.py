@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from qprlib import provenance
+from qprlib import papers, provenance
 from qprlib.errors import ParamsError, QprError
 from qprlib.params import RunParams, find_project_root, load_params, resolve_quarter
 from qprlib.periods import Quarter
@@ -403,7 +403,8 @@ def plan_runs(
     run_time: str,
 ) -> list[Run]:
     """One Run per report: cover and qpr (when `corporate`), then one per directorate."""
-    planned = [(report, report, "") for report in CORPORATE_REPORTS if corporate]
+    notebooks = {"cover": papers.cover_notebook(params)}  # seed 001 or seed 004's cover
+    planned = [(r, notebooks.get(r, r), "") for r in CORPORATE_REPORTS if corporate]
     planned += [(f"directorate-{slugify(d)}", DIRECTORATE_NOTEBOOK, d) for d in directorates]
     missing = sorted(
         {nb for _, nb, _ in planned if not (paths.notebooks / f"{nb}.ipynb").is_file()}
@@ -428,8 +429,10 @@ def plan_runs(
         declared = known.get(sha) or declared_parameters(template)
         known[sha] = declared
         offered = values | {"directorate": directorate}
+        if directorate:  # the dashboard's own committee, date, From, contacts (seed 003)
+            offered |= params.dashboard_values(directorate)
         parameters = {name: offered[name] for name in declared if name in offered}
-        front = front_matter(report, params, directorate)
+        front = front_matter(report, params, directorate, known_directorates(data))
         stamped = {k: v for k, v in parameters.items() if k not in NOT_STAMPED}
         inputs = {
             "notebook": sha,
@@ -495,21 +498,16 @@ def declared_parameters(template: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def front_matter(report: str, params: RunParams, directorate: str) -> dict[str, str]:
+def known_directorates(data) -> list[str]:
+    """Every directorate in indicators.csv, in file order."""
+    return list(dict.fromkeys(data.indicators["directorate"].dropna().astype(str)))
+
+
+def front_matter(
+    report: str, params: RunParams, directorate: str, directorates: Sequence[str] = ()
+) -> dict[str, str]:
     """Title, subtitle, date, author and language for a report's front-matter cell."""
-    period = params.quarter.label  # 'Quarter 2, 2023/24'
-    if report == "cover":
-        title = f"Quarterly Performance Report, {period}"
-        subtitle = f"Report to {params.committee} — {params.council}"
-    elif directorate:
-        title = f"{directorate} directorate dashboard, {period}"
-        subtitle = f"Quarterly Performance Report — {params.council}"
-    else:
-        title = "Quarterly Performance Report"
-        subtitle = f"{period} — {params.council}"
-    fields = {"title": title, "subtitle": subtitle, "date": params.meeting_date}
-    fields |= {"author": params.author or params.council, "lang": "en-GB"}
-    return {key: value for key, value in fields.items() if value}
+    return papers.front_matter(report, params, directorate, directorates)
 
 
 def fill_front_matter(nb, fields: dict[str, str]):

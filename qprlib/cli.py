@@ -193,7 +193,27 @@ def _validate(args: argparse.Namespace) -> int:
 
     data = io.load(args.data, **_comparator_params())
     print(io.summary_line(data))
+    for line in _commentary_warnings(data):
+        warnings.warn(line, DataWarning, stacklevel=1)
     return EXIT_OK
+
+
+def _commentary_warnings(data) -> list[str]:
+    """KPIs of the latest quarter with a params file whose commentary is due and missing
+    (summary.commentary_warnings); none when there is no such quarter the data can report."""
+    from qprlib import io
+    from qprlib.assess import assess
+    from qprlib.params import find_project_root, load_params, resolve_quarter
+    from qprlib.summary import commentary_warnings
+
+    try:
+        folder = find_project_root() / "params"
+        params = load_params(resolve_quarter(None, folder), folder)
+        io.check_quarter(data, params.quarter)
+    except QprError:
+        return []
+    table = assess(data, params.quarter, params.assess_settings())
+    return commentary_warnings(table, str(params.quarter))
 
 
 def _assess(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,14 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")  # bu
 PARAMS_DIR = "params"
 DOT_METHODS = ("regression", "previous", "same_period_last_year")  # qprlib.trend methods
 AMBER_MODES = ("floor", "tolerance")  # qprlib.rag: KCC floor standard, or within N% of target
+COVER_STYLES = ("kcc", "halton")  # seed 001 (Kent Cabinet) or seed 004 (Halton Executive Board)
+# seed 004's sections 4.0-9.0 and header lines, each a paragraph (or line) the council writes
+HALTON_TEXTS = (
+    "reporting_officer", "portfolio", "wards", "policy_implications", "other_implications",
+    "priorities_implications", "risk_analysis", "equality_and_diversity", "background_papers",
+)  # fmt: skip
+# a directorate dashboard's own addressing (seed 003), under `dashboards: {directorate: ...}`
+DASHBOARD_FIELDS = ("committee", "meeting_date", "from", "contacts", "background_documents")
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,20 @@ class RunParams:
     # comparator groups (qprlib.compare): name -> a list of area codes (a ranked group, e.g.
     # nearest neighbours) or one area code (a published figure, e.g. England's)
     comparator_groups: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    # per directorate: committee, meeting_date, from, contacts, background_documents (seed 003)
+    dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    background_documents: tuple[str, ...] = ()  # a dashboard's section 4 when it sets none
+    build_details: bool = False  # print commit, data hash, run time, parameters in each paper
+    cover_style: str = "kcc"  # kcc: seed 001's Cabinet cover; halton: seed 004's
+    reporting_officer: str = ""  # halton cover: REPORTING OFFICER
+    portfolio: str = ""  # halton cover: PORTFOLIO
+    wards: str = ""  # halton cover: WARDS (blank: Borough wide)
+    policy_implications: str = ""  # halton cover, 4.0 (blank: None identified)
+    other_implications: str = ""  # 5.0
+    priorities_implications: str = ""  # 6.0
+    risk_analysis: str = ""  # 7.0
+    equality_and_diversity: str = ""  # 8.0
+    background_papers: str = ""  # 9.0 (blank: none under the meaning of the Act)
     sources: tuple[Path, ...] = ()  # the params files these came from, defaults first
 
     def notebook_values(self) -> dict[str, Any]:
@@ -86,6 +108,25 @@ class RunParams:
             "area_code": self.area_code,
             # a notebook parameter is plain text: the groups as one line of JSON
             "comparator_groups": groups_to_json(dict(self.comparator_groups)),
+            "build_details": self.build_details,
+            "directorates": "\n".join(self.directorates),
+            **{name: getattr(self, name) for name in HALTON_TEXTS},
+        }
+
+    def dashboard_values(self, directorate: str) -> dict[str, Any]:
+        """A directorate dashboard's addressing as notebook parameters (plain text): its entry
+        in `dashboards`, else the single settings (committee, meeting_date, author, contacts).
+        Lines of `directorate_author` are people, blocks of `directorate_contacts` (blank-line
+        separated) contacts, lines of `directorate_background` background documents."""
+        own = self.dashboards.get(directorate, {})
+        return {
+            "directorate_committee": own.get("committee") or self.directorate_committee,
+            "directorate_meeting_date": own.get("meeting_date") or self.meeting_date,
+            "directorate_author": own.get("from") or self.directorate_author,
+            "directorate_contacts": "\n\n".join(own.get("contacts") or self.contacts),
+            "directorate_background": "\n".join(
+                own.get("background_documents") or self.background_documents
+            ),
         }
 
     def groups(self) -> dict[str, str | tuple[str, ...]]:
@@ -170,6 +211,98 @@ def _text_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError("expected a list of names, e.g. [Adult Social Care], or [] for all")
     return tuple(v.strip() for v in value)
+
+
+def _people(value: Any) -> str:
+    """Who a paper is from: a list of people, each `{name: ..., role: ...}` (or a line of
+    text), one per line as seed 001 prints them ('Roger Gough – Leader of the Council');
+    or, as before, one line of text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if not isinstance(value, list):
+        return _optional_text(value)  # "expected some text (quote it if ...)"
+    expected = (
+        "expected a list of people, each `- {name: Roger Gough, role: Leader of the Council}`, "
+        "or one line of text"
+    )
+    if not isinstance(value, list):
+        raise ValueError(expected)
+    lines = []
+    for person in value:
+        if isinstance(person, str) and person.strip():
+            lines.append(" ".join(person.split()))
+            continue
+        if not isinstance(person, dict):
+            raise ValueError(expected)
+        extra = sorted(map(str, set(person) - {"name", "role"}))
+        if extra:
+            raise ValueError(
+                f"'{extra[0]}' is neither name nor role; each person is "
+                "`{name: ..., role: ...}`, and a role containing a comma is quoted: "
+                'role: "Director of Growth, Environment and Transport"'
+            )
+        name, role = (_optional_text(person.get(k)) for k in ("name", "role"))
+        if not name and not role:
+            raise ValueError(expected)
+        lines.append(" – ".join(part for part in (name, role) if part))
+    return "\n".join(lines)
+
+
+def _dashboards(value: Any) -> dict[str, dict[str, Any]]:
+    """`dashboards:` a mapping of directorate (as in indicators.csv) to its dashboard's
+    committee, meeting_date, from, contacts and background_documents (each optional)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(
+            "expected a mapping of directorate to its dashboard's settings, e.g. "
+            "`Public Health: {committee: Health Reform and Public Health Cabinet Committee}`"
+        )
+    checks = {
+        "committee": _optional_text, "meeting_date": _iso_date, "from": _people,
+        "contacts": lambda v: list(_contacts(v)),
+        "background_documents": lambda v: list(_text_lines(v)),
+    }  # fmt: skip
+    checked = {}
+    for directorate, settings in value.items():
+        if not isinstance(directorate, str) or not directorate.strip():
+            raise ValueError(f"'{directorate}' is not a directorate name")
+        if settings is None:
+            settings = {}
+        if not isinstance(settings, dict):
+            raise ValueError(
+                f"'{directorate}': expected its settings ({', '.join(DASHBOARD_FIELDS)})"
+            )
+        unknown = sorted(set(map(str, settings)) - set(DASHBOARD_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"'{directorate}': unknown setting '{unknown[0]}'; expected "
+                f"{', '.join(DASHBOARD_FIELDS)}"
+            )
+        entry = {}
+        for key, raw in settings.items():
+            try:
+                entry[key] = checks[key](raw)
+            except ValueError as error:
+                raise ValueError(f"'{directorate}', '{key}': {error}") from None
+        checked[directorate.strip()] = entry
+    return checked
+
+
+def _text_lines(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of lines of text, e.g. [Strategic Statement 2023]")
+    return tuple(" ".join(v.split()) for v in value)
+
+
+def _paragraph(value: Any) -> str:
+    return " ".join(_optional_text(value).split())
 
 
 def _contacts(value: Any) -> tuple[str, ...]:
@@ -258,7 +391,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "council": _text,
     "committee": _text,
     "meeting_date": _iso_date,
-    "author": _optional_text,
+    "author": _people,
     "directorates": _text_list,
     "dot_method": _one_of(*DOT_METHODS),
     "dot_window_quarters": _whole(2),
@@ -272,10 +405,15 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "decision_no": _optional_text,
     "contacts": _contacts,
     "directorate_committee": _optional_text,
-    "directorate_author": _optional_text,
+    "directorate_author": _people,
     "execution_timeout": _whole(1),
     "area_code": _area_code,
     "comparator_groups": _comparator_groups,
+    "dashboards": _dashboards,
+    "background_documents": _text_lines,
+    "build_details": _flag,
+    "cover_style": _one_of(*COVER_STYLES),
+    **dict.fromkeys(HALTON_TEXTS, _paragraph),
 }
 QUARTER_FILE_ONLY = ("quarter",)
 REQUIRED = ("council", "committee")

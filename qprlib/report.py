@@ -31,14 +31,31 @@ from qprlib.errors import ParamsError
 from qprlib.periods import Quarter
 from qprlib.rag import RED
 from qprlib.spc import spc
-from qprlib.summary import Summary, number_words, summarise
+from qprlib.summary import (
+    DIRECTION_ORDER,
+    RAG_ORDER,
+    Summary,
+    awaiting_commentary,
+    cardinal,
+    commentary_due,
+    number_words,
+    summarise,
+)
 from qprlib.tables import md_escape
+from qprlib.trend import WORSENING
 
 REPO = Path(__file__).resolve().parent.parent
+COMMENTARY_AWAITED = "Commentary awaited"  # where commentary is due and missing (finding 12)
 GRID_FREQ = {"monthly": "ME", "quarterly": "QE"}  # assess.series_by_id's period grid
+HALTON_TEXTS = (
+    "reporting_officer", "portfolio", "wards", "policy_implications", "other_implications",
+    "priorities_implications", "risk_analysis", "equality_and_diversity", "background_papers",
+)  # fmt: skip  # seed 004's header lines and sections 4.0-9.0 (params.HALTON_TEXTS)
 REPORT_PARAMETERS = (
     "quarter", "data_dir", "directorate", "council", "committee", "meeting_date", "author",
     "decision_no", "contacts", "directorate_committee", "directorate_author",
+    "directorate_meeting_date", "directorate_contacts", "directorate_background",
+    "build_details", "directorates", *HALTON_TEXTS,
 )  # fmt: skip
 
 
@@ -88,8 +105,17 @@ class Context:
     author: str = ""
     decision_no: str = ""  # the cover report's "Decision No" (blank: n/a, as seed 001)
     contacts: tuple[str, ...] = ()  # the cover report's contact details, one block per person
+    background_documents: tuple[str, ...] = ()  # a dashboard's section 4 (seed 003)
+    build_details: bool = False  # `about` prints the build record (commit, data, parameters)
+    directorates: tuple[str, ...] = ()  # the dashboards built (halton cover's appendices)
+    texts: dict[str, str] = field(default_factory=dict)  # HALTON_TEXTS given
     provenance: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def from_lines(self) -> list[str]:
+        """Who the paper is from, one person per line ('Roger Gough – Leader of the Council')."""
+        return [line.strip() for line in self.author.splitlines() if line.strip()]
 
     @property
     def kpis(self) -> pd.DataFrame:
@@ -120,6 +146,11 @@ def prepare(
     contacts: str | list[str] | tuple[str, ...] = "",
     directorate_committee: str = "",
     directorate_author: str = "",
+    directorate_meeting_date: str = "",
+    directorate_contacts: str = "",
+    directorate_background: str = "",
+    build_details: bool = False,
+    directorates: str = "",
     git_commit: str = "",
     data_hash: str = "",
     run_time: str = "",
@@ -134,14 +165,23 @@ def prepare(
     `assessment_path`: the build's assessment of both quarters (build/<quarter>/assessment.json),
     used when made from this data, quarter, settings and qprlib; otherwise assessed now.
     `decision_no`, `contacts`: the cover report's (seed 001). A directorate dashboard goes to
-    `directorate_committee` from `directorate_author` when they are given.
+    `directorate_committee` on `directorate_meeting_date` from `directorate_author`, with
+    `directorate_contacts` and `directorate_background` (one document a line), when given.
+    `author`: one person a line. `build_details`: `about` prints the build record.
+    `directorates` (one a line) and the HALTON_TEXTS settings: the halton cover's.
     """
+    texts = {k: settings.pop(k) for k in HALTON_TEXTS if k in settings}
     parameters = {
         "quarter": quarter, "data_dir": str(data_dir), "directorate": directorate,
         "council": council, "committee": committee, "meeting_date": meeting_date,
         "author": author, "decision_no": decision_no, "contacts": _contact_blocks(contacts),
         "directorate_committee": directorate_committee,
-        "directorate_author": directorate_author, **settings,
+        "directorate_author": directorate_author,
+        "directorate_meeting_date": directorate_meeting_date,
+        "directorate_contacts": _contact_blocks(directorate_contacts),
+        "directorate_background": _lines(directorate_background),
+        "build_details": build_details, "directorates": _lines(directorates),
+        **texts, **settings,
     }  # fmt: skip
     # comparator groups given (as `qpr build` passes them): comparators.csv is checked
     # against them; none ('' as a notebook's default): the build checked, or nothing to check
@@ -169,6 +209,12 @@ def _contact_blocks(contacts: str | list[str] | tuple[str, ...]) -> tuple[str, .
     return tuple(c.strip() for c in contacts or () if c.strip())
 
 
+def _lines(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Text with one item a line (as params passes a list to a notebook), or the list."""
+    items = text.splitlines() if isinstance(text, str) else (text or ())
+    return tuple(" ".join(str(i).split()) for i in items if str(i).strip())
+
+
 def context(
     data: io.QprData,
     quarter: str | Quarter,
@@ -181,7 +227,9 @@ def context(
     `saved`: a precomputed assessment as `io.read_frames_json` returns it (see `assessed`)."""
     p = {"directorate": None, "council": "", "committee": "Cabinet", "meeting_date": "",
          "author": "", "decision_no": "", "contacts": (), "directorate_committee": "",
-         "directorate_author": "", **(parameters or {})}  # fmt: skip
+         "directorate_author": "", "directorate_meeting_date": "", "directorate_contacts": (),
+         "directorate_background": (), "build_details": False, "directorates": (),
+         **(parameters or {})}  # fmt: skip
     known = {f.name for f in fields(AssessSettings)}
     settings = {k: v for k, v in p.items() if k in known}
     unknown = sorted(set(p) - known - set(REPORT_PARAMETERS))
@@ -197,17 +245,22 @@ def context(
         current, previous = _only(current, directorate), _only(previous, directorate)
         past = past.loc[past["id"].isin(current["id"])]
     previous = previous if len(previous) else None  # a first quarter has nothing to compare
-    committee, author = p["committee"], p["author"]
+    committee, author, meeting = p["committee"], p["author"], p["meeting_date"]
+    contacts = _contact_blocks(p["contacts"])
     if directorate:  # a dashboard goes to its own cabinet committee when one is given
         committee = p["directorate_committee"] or committee
         author = p["directorate_author"] or author
+        meeting = p["directorate_meeting_date"] or meeting
+        contacts = _contact_blocks(p["directorate_contacts"]) or contacts
     return Context(
         data=data, quarter=quarter_, settings=assess_settings, current=current,
         previous=previous, history=past, summary=summarise(current, previous),
         directorate=directorate, council=p["council"], committee=committee,
-        meeting_date=p["meeting_date"], author=author, decision_no=p["decision_no"] or "",
-        contacts=_contact_blocks(p["contacts"]), provenance=provenance or {},
-        parameters={"quarter": str(quarter_), **p},
+        meeting_date=meeting, author=author, decision_no=p["decision_no"] or "",
+        contacts=contacts, background_documents=_lines(p["directorate_background"]),
+        build_details=bool(p["build_details"]), directorates=_lines(p["directorates"]),
+        texts={k: " ".join(str(p[k]).split()) for k in HALTON_TEXTS if p.get(k)},
+        provenance=provenance or {}, parameters={"quarter": str(quarter_), **p},
     )  # fmt: skip
 
 
@@ -251,10 +304,16 @@ def _date_words(iso: str) -> str:
     return tables.format_date(iso) if iso else "date to be confirmed"
 
 
+def _from(ctx: Context) -> str:
+    """'**From:** Roger Gough – Leader of the Council' with each further person on a line."""
+    people = [md_escape(line) for line in ctx.from_lines] or ["Not given"]
+    return "**From:** " + "\\\n".join(people)
+
+
 def cover_header(ctx: Context) -> Markdown:
     """From / To / Subject / Classification, as on a committee paper."""
     lines = [
-        f"**From:** {md_escape(ctx.author or 'Not given')}",
+        _from(ctx),
         f"**To:** {md_escape(ctx.committee)} – {_date_words(ctx.meeting_date)}",
         f"**Decision No:** {md_escape(ctx.decision_no or 'n/a')}",
         f"**Subject:** Quarterly Performance Report, {_quarter_words(ctx)}",
@@ -263,28 +322,62 @@ def cover_header(ctx: Context) -> Markdown:
     return Markdown("\\\n".join(lines) + "\n")
 
 
-def cover_contacts(ctx: Context) -> Markdown:
-    """Section 4, contact details: one block per person (name, job title, phone, email lines),
-    as params `contacts` gives them."""
-    if not ctx.contacts:
+def _contact_lines(contacts: tuple[str, ...]) -> Markdown:
+    """One block per person (name, job title, phone, email lines), as params gives them."""
+    if not contacts:
         return Markdown("No contact details were given for this report.\n")
     blocks = [
         "\\\n".join(md_escape(line) for line in contact.splitlines() if line.strip())
-        for contact in ctx.contacts
+        for contact in contacts
     ]
     return Markdown("\n\n".join(blocks) + "\n")
+
+
+def cover_contacts(ctx: Context) -> Markdown:
+    """Section 4, contact details: one block per person (name, job title, phone, email lines),
+    as params `contacts` gives them."""
+    return _contact_lines(ctx.contacts)
+
+
+QPR_REPORT = "qpr"  # the corporate QPR's report name: the cover's Appendix 1 (seed 001)
+
+
+def appendices(ctx: Context) -> list[tuple[str, str]]:
+    """The cover's appendices as (title, report name): seed 001's one, the QPR; the halton
+    cover's one per directorate dashboard (seed 004, 3.6)."""
+    return [(f"Quarterly Performance Report, {_quarter_words(ctx)}", QPR_REPORT)]
+
+
+def _appendix_list(items: list[tuple[str, str]]) -> Markdown:
+    """'- [Appendix 1 – Quarterly Performance Report, Quarter 2, 2023/24](qpr.html)': linked
+    to the report beside this one (HTML; the PDF and Word copies link to its PDF)."""
+    lines = [
+        f"- [Appendix {n} – {md_escape(title)}]({name}.html)"
+        for n, (title, name) in enumerate(items, 1)
+    ]
+    return Markdown("\n".join(lines) + "\n")
+
+
+def cover_appendices(ctx: Context) -> Markdown:
+    """The papers attached to the cover, each linked: 'Appendix 1 – Quarterly Performance
+    Report, Quarter 2, 2023/24'."""
+    return _appendix_list(appendices(ctx))
 
 
 def dashboard_header(ctx: Context) -> Markdown:
     """From / To / Subject / Classification for a directorate dashboard (seed 003)."""
     lines = [
-        f"**From:** {md_escape(ctx.author or 'Not given')}",
+        _from(ctx),
         f"**To:** {md_escape(ctx.committee)} – {_date_words(ctx.meeting_date)}",
-        f"**Subject:** {md_escape(ctx.directorate or ctx.council or 'Council')} Directorate "
-        f"Dashboard, {_quarter_words(ctx)}",
+        f"**Subject:** {md_escape(_directorate_name(ctx))} Directorate Dashboard, "
+        f"{_quarter_words(ctx)}",
         "**Classification:** Unrestricted",
     ]
     return Markdown("\\\n".join(lines) + "\n")
+
+
+def _directorate_name(ctx: Context) -> str:
+    return ctx.directorate or ctx.council or "Council"
 
 
 def cover_summary(ctx: Context) -> Markdown:
@@ -356,6 +449,118 @@ def cover_performance(ctx: Context) -> Markdown:
 def cover_recommendation(ctx: Context) -> Markdown:
     """Section 3: what the committee is asked to do."""
     return Markdown(f"{_recommendation(ctx)}.\n")
+
+
+# ---------------------------------------------------------------- halton cover (seed 004)
+
+NONE_IDENTIFIED = "None identified."
+NO_BACKGROUND_PAPERS = "There are no background papers under the meaning of the Act."
+
+
+def _directorates(ctx: Context) -> list[str]:
+    """The dashboards' directorates: as params lists them, else every one in the data."""
+    known = list(dict.fromkeys(ctx.data.indicators["directorate"].dropna().astype(str)))
+    return list(ctx.directorates) or known
+
+
+def dashboard_report_name(directorate: str) -> str:
+    """A directorate dashboard's report (file) name, as the build names it."""
+    from qprlib.build import slugify
+
+    return f"directorate-{slugify(directorate)}"
+
+
+def halton_header(ctx: Context) -> Markdown:
+    """Seed 004's REPORT TO / DATE / REPORTING OFFICER / PORTFOLIO / SUBJECT / WARDS lines."""
+    t = ctx.texts
+    lines = [
+        f"**REPORT TO:** {md_escape(ctx.committee)}",
+        f"**DATE:** {_date_words(ctx.meeting_date)}",
+        f"**REPORTING OFFICER:** {md_escape(t.get('reporting_officer') or 'Not given')}",
+        f"**PORTFOLIO:** {md_escape(t.get('portfolio') or 'Not given')}",
+        f"**SUBJECT:** Directorate Performance Overview Reports for Quarter "
+        f"{ctx.quarter.number} {ctx.quarter.financial_year}",
+        f"**WARDS:** {md_escape(t.get('wards') or 'Borough wide')}",
+    ]
+    return Markdown("\\\n".join(lines) + "\n")
+
+
+def halton_purpose(ctx: Context) -> Markdown:
+    """Seed 004, 1.1: the period and how many directorates the report describes."""
+    n = len(_directorates(ctx))
+    ordinal = ("first", "second", "third", "fourth")[ctx.quarter.number - 1]
+    return Markdown(
+        f"1.1 To report the Council's performance for the {ordinal} quarter period to "
+        f"{ctx.quarter.end.day} {ctx.quarter.end:%B %Y}. The report details progress against "
+        "key objectives/milestones and performance targets, and describes factors affecting "
+        f"each of the {cardinal(n)} Directorate{_s(n)}.\n"
+    )
+
+
+def halton_recommended(ctx: Context) -> Markdown:
+    """Seed 004, 2.0: the board is to note the report and raise any questions."""
+    return Markdown(
+        f"1) **{md_escape(ctx.committee)} note the information contained in the report**\n\n"
+        "2) **Consider the progress and performance information and raise any questions or "
+        "points for clarification.**\n"
+    )
+
+
+def halton_supporting(ctx: Context) -> Markdown:
+    """Seed 004, 3.0: what the overview reports contain, the quarter's counts, the appendices."""
+    items = [(d, dashboard_report_name(d)) for d in _directorates(ctx)]
+    links = "\n".join(
+        f"- [Appendix {n} – {md_escape(name)}]({report}.html)"
+        for n, (name, report) in enumerate(items, 1)
+    )
+    return _block(
+        "3.1 The Directorate Performance Overview Report provides a strategic summary of the "
+        "key issues arising from performance in the relevant quarter for each Directorate. "
+        "Such information is central to the Council's performance management arrangements "
+        f"and {md_escape(ctx.committee)} has a key role in monitoring performance and "
+        "strengthening accountability.",
+        f"3.2 {ctx.summary.summary_paragraph().replace('within the QPR', 'within the reports')}",
+        "3.3 Information for each of the Council's Directorates is contained within the "
+        "following appendices:",
+        links,
+    )
+
+
+def _halton_text(ctx: Context, name: str, number: int) -> Markdown:
+    """One of seed 004's sections 4.0 to 9.0: its paragraph as params gives it (HALTON_TEXTS),
+    numbered `<number>.1`; blank says none was identified (9.0: no background papers)."""
+    default = NO_BACKGROUND_PAPERS if name == "background_papers" else NONE_IDENTIFIED
+    return Markdown(f"{number}.1 {md_escape(ctx.texts.get(name) or default)}\n")
+
+
+def halton_policy_implications(ctx: Context) -> Markdown:
+    """Seed 004, 4.0 Policy implications (params `policy_implications`)."""
+    return _halton_text(ctx, "policy_implications", 4)
+
+
+def halton_other_implications(ctx: Context) -> Markdown:
+    """Seed 004, 5.0 Other implications (params `other_implications`)."""
+    return _halton_text(ctx, "other_implications", 5)
+
+
+def halton_priorities_implications(ctx: Context) -> Markdown:
+    """Seed 004, 6.0 Implications for the Council's priorities (`priorities_implications`)."""
+    return _halton_text(ctx, "priorities_implications", 6)
+
+
+def halton_risk_analysis(ctx: Context) -> Markdown:
+    """Seed 004, 7.0 Risk analysis (params `risk_analysis`)."""
+    return _halton_text(ctx, "risk_analysis", 7)
+
+
+def halton_equality_and_diversity(ctx: Context) -> Markdown:
+    """Seed 004, 8.0 Equality and diversity issues (params `equality_and_diversity`)."""
+    return _halton_text(ctx, "equality_and_diversity", 8)
+
+
+def halton_background_papers(ctx: Context) -> Markdown:
+    """Seed 004, 9.0 Background papers under section 100D of the Local Government Act 1972."""
+    return _halton_text(ctx, "background_papers", 9)
 
 
 # ---------------------------------------------------------------- corporate QPR
@@ -461,13 +666,15 @@ def _kpi_facts(row: pd.Series) -> str:
 
 
 def _commentary(row: pd.Series, required: bool = False) -> list[str]:
-    """Commentary and management action paragraphs; `required` says so when either is missing."""
+    """Commentary and management action paragraphs. 'Commentary awaited' where it is due and
+    missing (`required`, or Amber and worsening or called in: summary.commentary_due); with
+    `required` (a Red KPI) a missing management action is said too."""
     parts = []
     by = f" ({md_escape(row['author'])})" if row["author"] else ""
     if row["commentary"]:
         parts.append(f"**Commentary{by}:** {md_escape(row['commentary'])}")
-    elif required:
-        parts.append("**Commentary:** none has been provided for this Quarter.")
+    elif required or bool(commentary_due(row.to_frame().T).iloc[0]):
+        parts.append(f"**{COMMENTARY_AWAITED}.**")
     if row["action"]:
         parts.append(f"**Management action:** {md_escape(row['action'])}")
     elif required:
@@ -520,44 +727,173 @@ def call_in(ctx: Context) -> Markdown:
 # ---------------------------------------------------------------- directorate dashboard
 
 
-def directorate_summary(ctx: Context) -> Markdown:
-    """Seed 003's paragraphs: what the dashboard covers, the RAG counts, direction of travel."""
-    s, name = ctx.summary, md_escape(ctx.directorate or ctx.council or "Council")
-    n, activity = s.kpi_count, len(ctx.activity)
-    green, amber, red = (_indicators(s.rag_counts[k]) for k in ("Green", "Amber", "Red"))
-    kpis = f"{n} Key Performance Indicator{_s(n)} (KPI{_s(n)})" if n else "no KPIs"
-    unrated = s.unrated_count
-    helps = "which helps" if activity == 1 else "which help"
-    context_words = (
-        f"{activity} activity indicator{_s(activity)}, {helps} give context to the KPIs"
-        if activity
-        else "no activity indicators"
-    )
-    if n:
-        of = "Of the one KPI included" if n == 1 else f"Of the {n} KPIs included"
-        ratings = (
-            f"{of}, current performance is Green for {green}, Amber for {amber} and Red for {red}."
-        )
-        if unrated:
-            ratings += (
-                f" {_indicators(unrated).capitalize()} {_has(unrated)} no data for the Quarter."
-            )
-    else:
-        ratings = "There are no KPIs to rate this Quarter."
+def _the(committee: str) -> str:
+    """A committee as a sentence names it: 'the Policy and Resources Cabinet Committee' (seed
+    003), but 'Cabinet' and 'Executive Board' bare (seeds 001 and 004)."""
+    name = md_escape(committee)
+    return f"the {name}" if committee.strip().lower().endswith("committee") else name
+
+
+def _count_words(n: int, noun: str) -> str:
+    """Seed 003's 2.3: 'thirty-one (31) KPIs', 'one (1) KPI', 'no KPIs'."""
+    return f"{cardinal(n)} ({n}) {noun}{_s(n)}" if n else f"no {noun}s"
+
+
+def dashboard_summary(ctx: Context) -> Markdown:
+    """Seed 003's Summary and Recommendation(s): the committee is asked to NOTE the report."""
+    name = md_escape(_directorate_name(ctx))
     return _block(
-        f"The {name} Dashboard includes results up to {ctx.period_words} for {kpis} and "
-        f"{context_words}.",
-        ratings,
-        s.direction_sentence() if n else "",
-        _actions_sentence(ctx) + " How the alerts are generated is set out in the guidance notes.",
+        f"The {name} Directorate Dashboard shows progress made against targets set for Key "
+        "Performance Indicators.",
+        f"**Recommendation(s):** {_dashboard_recommendation(ctx)} the report.",
     )
+
+
+def _dashboard_recommendation(ctx: Context) -> str:
+    return f"{_the(ctx.committee)[:1].upper()}{_the(ctx.committee)[1:]} is asked to NOTE"
+
+
+def dashboard_introduction(ctx: Context) -> Markdown:
+    """Seed 003's paragraphs 1.1 and 1.2: the committee's role and the period reported."""
+    return _block(
+        "1.1. Part of the role of the Committee is to review the performance of services which "
+        "the Committee has oversight of.",
+        f"1.2. Performance Dashboards are regularly reported to {_the(ctx.committee)} "
+        f"throughout the year, and the current report includes data up to {ctx.period_words}.",
+    )
+
+
+def dashboard_performance(ctx: Context) -> Markdown:
+    """Seed 003's paragraphs 2.1 to 2.8, every count from the assessment: how many KPIs and
+    activity indicators, the RAG counts in words, commentary for Reds, net direction of travel."""
+    s, name = ctx.summary, md_escape(_directorate_name(ctx))
+    n, activity = s.kpi_count, len(ctx.activity)
+    if activity:
+        context_words = (
+            f"2.4. The Dashboard also includes {_count_words(activity, 'activity indicator')}, "
+            f"which help{'s' if activity == 1 else ''} give context to the Key Performance "
+            "Indicators."
+        )
+    else:
+        context_words = "2.4. The Dashboard includes no activity indicators."
+    return _block(
+        f"2.1. The {name} Performance Dashboard is attached at Appendix 1.",
+        f"2.2. The Dashboard includes results up to {ctx.period_words} for the Key Performance "
+        f"Indicators (KPIs) reported for the directorate in {_quarter_words(ctx)}.",
+        f"2.3. The Dashboard includes {_count_words(n, 'KPI')}.",
+        context_words,
+        "2.5. Key Performance Indicators are presented with RAG (Red/Amber/Green) alerts to show "
+        "progress against targets. Details of how the alerts are generated are outlined in the "
+        "Guidance Notes, included with the Dashboard in Appendix 1.",
+        f"2.6. {_ratings_sentence(ctx)}",
+        f"2.7. {_red_commentary_sentence(ctx)}",
+        f"2.8. {_net_direction_sentence(ctx)}",
+    )
+
+
+def _ratings_sentence(ctx: Context) -> str:
+    """'Within the report, of the 31 KPIs included, current performance is Green for nineteen
+    indicators, Amber for five indicators and Red for seven indicators.' (seed 003, 2.6)"""
+    s = ctx.summary
+    n = s.kpi_count
+    if not n:
+        return "There are no KPIs to rate this Quarter."
+    rated = [f"{k} for {_indicators(s.rag_counts[k], words=cardinal)}" for k in RAG_ORDER]
+    rated = [r for r, k in zip(rated, RAG_ORDER, strict=True) if s.rag_counts[k]]
+    none = [k for k in RAG_ORDER if not s.rag_counts[k]]
+    of = "of the one KPI included" if n == 1 else f"of the {n} KPIs included"
+    if rated:
+        listed = ", ".join(rated[:-1]) + (" and " if len(rated) > 1 else "") + rated[-1]
+        text = f"Within the report, {of}, current performance is {listed}"
+        text += f"; none is {' or '.join(none)}." if none else "."
+    else:
+        text = f"Within the report, {of}, none has a rating this Quarter."
+    if s.unrated_count:
+        u = s.unrated_count
+        text += f" {_indicators(u, words=cardinal).capitalize()} {_has(u)} no data for the Quarter."
+    return text
+
+
+def _red_commentary_sentence(ctx: Context) -> str:
+    """Seed 003, 2.7: 'Commentary is provided within the Dashboard for indicators which are
+    currently showing as Red', said only when true; then whether each has its action."""
+    reds = ctx.kpis.loc[ctx.kpis["rag"] == RED]
+    if reds.empty:
+        text = _actions_sentence(ctx)  # no management action is required only if none worsens
+    elif reds["commentary"].notna().all():
+        text = (
+            "Commentary is provided within the Dashboard for indicators which are currently "
+            "showing as Red."
+        )
+    else:
+        awaited = reds.loc[reds["commentary"].isna(), "name"]
+        text = (
+            f"Commentary is provided within the Dashboard for {len(reds) - len(awaited)} of the "
+            f"{len(reds)} indicators currently showing as Red; it is awaited for: "
+            f"{'; '.join(md_escape(m) for m in awaited)}."
+        )
+    if not reds.empty:
+        text += " " + _actions_sentence(ctx)
+    others = awaiting_commentary(ctx.kpis.loc[ctx.kpis["rag"] != RED])
+    if len(others):
+        why = {True: "Amber and worsening", False: "on the call-in list"}
+        awaited = [
+            f"{md_escape(row['name'])} ({why[row['direction'] == WORSENING]})"
+            for _, row in others.iterrows()
+        ]
+        text += f" Commentary is awaited for: {'; '.join(awaited)}."
+    return text
+
+
+def _net_direction_sentence(ctx: Context) -> str:
+    """Seed 003, 2.8: 'Net Direction of Travel for July was positive with 14 KPIs showing
+    improvement ... and with 10 showing lower results', for the Quarter's direction of travel."""
+    up, flat, down = (ctx.summary.direction_counts[k] for k in DIRECTION_ORDER)
+    if not ctx.summary.kpi_count:
+        return "There are no KPIs, so there is no direction of travel."
+    net = "positive" if up > down else "negative" if down > up else "neutral"
+    text = (
+        f"Net Direction of Travel for Quarter {ctx.quarter.number} was {net}, with {up} "
+        f"KPI{_s(up)} showing improvement and with {down} showing a negative trend; {flat} "
+        f"{'is' if flat == 1 else 'are'} stable or with no clear trend."
+    )
+    if ctx.summary.no_data_count:
+        u = ctx.summary.no_data_count
+        text += (
+            f" {number_words(u).capitalize()} KPI{_s(u)} with no data this Quarter "
+            f"{_has(u)} no direction of travel."
+        )
+    return text
+
+
+def dashboard_recommendation(ctx: Context) -> Markdown:
+    """Seed 003, section 3: 'The ... Cabinet Committee is asked to NOTE this report.'"""
+    return Markdown(f"{_dashboard_recommendation(ctx)} this report.\n")
+
+
+def dashboard_background(ctx: Context) -> Markdown:
+    """Seed 003, section 4: the background documents, one a paragraph, as params lists them."""
+    if not ctx.background_documents:
+        return Markdown("None.\n")
+    return _block(*(md_escape(doc) for doc in ctx.background_documents))
+
+
+def dashboard_contacts(ctx: Context) -> Markdown:
+    """Seed 003, section 5: the report's contacts (the dashboard's own, else the cover's)."""
+    return _contact_lines(ctx.contacts)
 
 
 def _actions_sentence(ctx: Context) -> str:
     """Whether every Red KPI has its management action: say so only when true; else name them."""
     reds = ctx.kpis.loc[ctx.kpis["rag"] == RED]
     if reds.empty:
-        return "No indicators are rated Red this Quarter, so no management action is required."
+        worsening = int((ctx.kpis["direction"] == WORSENING).sum())
+        if not worsening:
+            return "No indicators are rated Red this Quarter, so no management action is required."
+        return (
+            f"No indicators are rated Red this Quarter; {_indicators(worsening)} "
+            f"{'is' if worsening == 1 else 'are'} showing a negative trend."
+        )
     missing = reds.loc[reds["action"].isna(), "name"].tolist()
     if not missing:
         provided = (
@@ -585,9 +921,10 @@ def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def _indicators(n: int, noun: str = "indicator") -> str:
-    """'no indicators', 'one indicator', 'seven indicators', '19 indicators' (seed 003 style)."""
-    return f"{number_words(n) if n else 'no'} {noun}{_s(n)}"
+def _indicators(n: int, noun: str = "indicator", words=number_words) -> str:
+    """'no indicators', 'one indicator', 'seven indicators', '19 indicators' (seed 001 style);
+    with words=cardinal 'nineteen indicators' (seed 003, 2.6)."""
+    return f"{words(n) if n else 'no'} {noun}{_s(n)}"
 
 
 def dashboard(ctx: Context) -> Markdown:
@@ -759,12 +1096,15 @@ def guidance_notes(ctx: Context) -> Markdown:
 
 
 def about(ctx: Context) -> Markdown:
-    """Provenance: git commit, data hash, parameters and run time of this report.
+    """The build record, only with the `build_details` setting: a committee paper carries none
+    (it stays in build/<quarter>/ and on the site's 'How this was produced' page).
 
-    The parameters table lists what was passed with a value (a blank or unset parameter means
-    nothing), then every method setting in force, passed or default, so the table says how
-    each number was made.
+    With it: `## About this report`, the git commit, data hash, run time and a parameters
+    table listing what was passed with a value (a blank or unset parameter means nothing),
+    then every method setting in force, passed or default, so it says how each number was made.
     """
+    if not ctx.build_details:
+        return Markdown("")
     p = {"git_commit": "not recorded", "data_hash": "not recorded", "run_time": "not recorded"}
     p |= ctx.provenance
     passed = {k: v for k, v in ctx.parameters.items() if not _blank(v)}
@@ -774,6 +1114,7 @@ def about(ctx: Context) -> Markdown:
         ["Parameter", "Value"], rows, "Parameters of this run", "tbl-parameters", widths=(1, 2)
     )
     return _block(
+        "## About this report",
         "This report was generated by the QPR workbook: every number and sentence in it is "
         "computed from the council's data with the parameters below.",
         f"- **Quarter:** {_quarter_words(ctx)}\n"

@@ -35,6 +35,24 @@ def number_words(n: int) -> str:
     return NUMBER_WORDS[n] if 1 <= n <= 10 else str(n)
 
 
+UNITS = ("zero", *NUMBER_WORDS[1:], "eleven", "twelve", "thirteen", "fourteen", "fifteen",
+         "sixteen", "seventeen", "eighteen", "nineteen")  # fmt: skip
+TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def cardinal(n: int) -> str:
+    """Any whole number from 0 to 999 in words, as seed 003 spells them: 31 -> 'thirty-one',
+    19 -> 'nineteen', 105 -> 'one hundred and five' (British usage); digits from 1,000."""
+    if not 0 <= n < 1000:
+        return f"{n:,}"
+    if n < 20:
+        return UNITS[n]
+    if n < 100:
+        return TENS[n // 10] + (f"-{UNITS[n % 10]}" if n % 10 else "")
+    rest = n % 100
+    return f"{UNITS[n // 100]} hundred" + (f" and {cardinal(rest)}" if rest else "")
+
+
 def change_words(delta: int, noun: str = "") -> str:
     """A change in a count in words: 0 'no change', 1 'one more', -3 'three fewer'."""
     if delta == 0:
@@ -183,6 +201,41 @@ def _count(n: int) -> str:
 def _subject(n: int) -> str:
     """'19 are', 'one is', 'none are'."""
     return "none are" if n == 0 else f"{number_words(n)} {_are(n)}"
+
+
+def commentary_due(table: pd.DataFrame) -> pd.Series:
+    """KPIs whose commentary members expect: Amber and worsening, or on the call-in list (the
+    review of the sample quarter, finding 12). Needs kind, rag, direction and call_in."""
+    kpi = table["kind"] == "kpi"
+    worsening_amber = (table["rag"] == AMBER) & (table["direction"] == WORSENING)
+    called_in = table["call_in"].map(lambda v: bool(v) if pd.notna(v) else False)
+    return kpi & (worsening_amber | called_in.astype(bool))
+
+
+def _blank(column: pd.Series) -> pd.Series:
+    return column.isna() | (column.astype(str).str.strip() == "")
+
+
+def awaiting_commentary(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `table` whose commentary is due (`commentary_due`) but not given."""
+    return table.loc[commentary_due(table) & _blank(table["commentary"])]
+
+
+def commentary_warnings(table: pd.DataFrame, quarter: str) -> list[str]:
+    """One line per KPI awaiting commentary, naming the file and row to add (a warning for
+    `qpr validate` and `qpr build`: the reports print 'Commentary awaited', nothing fails)."""
+    lines = []
+    for _, row in awaiting_commentary(table).iterrows():
+        why = (
+            "is Amber and worsening"
+            if row["rag"] == AMBER and row["direction"] == WORSENING
+            else "is on the call-in list"
+        )
+        lines.append(
+            f"commentary.csv: {row['id']} ({row['name']}) {why} in {quarter} but has no "
+            "commentary; the reports say 'Commentary awaited'"
+        )
+    return lines
 
 
 def summarise(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> Summary:

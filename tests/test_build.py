@@ -146,10 +146,13 @@ def test_each_run_gets_only_the_parameters_its_notebook_declares(project):
         "spc_screen_outliers": True,
     }
     assert runs["directorate-other"].front_matter["title"] == (
-        "Other directorate dashboard, Quarter 2, 2023/24"
+        "Other Directorate Dashboard, Quarter 2, 2023/24"  # seed 003's subject, and the quarter
     )
     assert runs["cover"].front_matter["title"] == "Quarterly Performance Report, Quarter 2, 2023/24"
-    assert runs["qpr"].front_matter["subtitle"] == "Quarter 2, 2023/24 — Fixture Council"
+    assert runs["qpr"].front_matter["title"] == (
+        "Appendix 1 – Quarterly Performance Report, Quarter 2, 2023/24"  # the cover's 1.1
+    )
+    assert runs["qpr"].front_matter["subtitle"] == "Report to Cabinet"
     assert runs["cover"].front_matter["lang"] == "en-GB"
 
 

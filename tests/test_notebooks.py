@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 DATA = ROOT / "data"
-REPORTS = ("cover", "qpr", "directorate")
+REPORTS = ("cover", "qpr", "directorate", "cover-halton")
 # docs/internals.md, "Notebooks <-> build": the only parameter names a notebook may declare.
 PARAMETER_NAMES = {
     "quarter", "data_dir", "directorate", "council", "committee", "meeting_date", "author",
@@ -19,6 +19,10 @@ PARAMETER_NAMES = {
     "amber_tolerance", "spc_screen_outliers", "git_commit", "data_hash", "run_time",
     "assessment_path", "spc_baseline_months", "spc_baseline_quarters", "decision_no", "contacts",
     "directorate_committee", "directorate_author", "area_code", "comparator_groups",
+    "directorate_meeting_date",
+    "directorate_contacts", "directorate_background", "build_details", "directorates",
+    "reporting_officer", "portfolio", "wards", "policy_implications", "other_implications",
+    "priorities_implications", "risk_analysis", "equality_and_diversity", "background_papers",
 }  # fmt: skip
 MAX_STATEMENTS = 2  # STYLE.md: an import and one qprlib call; anything more belongs in qprlib
 

@@ -266,3 +266,76 @@ def test_new_quarter_carries_comparator_groups(params_dir):
     new_quarter("2023/24 Q3", params_dir)
     params = load_params("2023/24 Q3", params_dir)
     assert params.groups() == {"near": ("E1", "E2"), "England": "E92000001"}
+def test_from_is_a_list_of_people_one_a_line_and_the_old_string_still_works(params_dir):
+    # Review, major 10: seed 001 prints "Roger Gough – Leader of the Council" and "Amanda Beer
+    # – Chief Executive Officer" on lines of their own.
+    text, _ = quarter_file_with(
+        "author:\n  - {name: Roger Gough, role: Leader of the Council}\n"
+        "  - {name: Amanda Beer, role: Chief Executive Officer}\n  - Deputy Leader"
+    )
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    assert load_params("2023/24 Q2", params_dir).author == (
+        "Roger Gough – Leader of the Council\nAmanda Beer – Chief Executive Officer\nDeputy Leader"
+    )
+    text, _ = quarter_file_with("author: Leader of the Council; Chief Executive")
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    assert load_params("2023/24 Q2", params_dir).author == "Leader of the Council; Chief Executive"
+
+
+DASHBOARDS = """\
+contacts: ["Priya Sharma\\nHead of Performance"]
+dashboards:
+  Public Health:
+    committee: Health Reform and Public Health Cabinet Committee
+    meeting_date: 2023-12-05
+    from:
+      - {name: Ewan Blake, role: Director of Public Health}
+    background_documents: [Public Health Annual Report 2023]
+  Adult Social Care:
+    contacts:
+      - |
+        Sunita Patel
+        01632 960674
+"""
+
+
+def test_each_dashboard_takes_its_own_settings_else_the_single_ones(params_dir):
+    # Review, blocker 2: one directorate_committee string cannot say five committees.
+    quarter_file = Q2 + "directorate_committee: Scrutiny\n" + DASHBOARDS
+    (params_dir / "2023-24-q2.yml").write_text(quarter_file)
+    params = load_params("2023/24 Q2", params_dir)
+    assert params.dashboard_values("Public Health") == {
+        "directorate_committee": "Health Reform and Public Health Cabinet Committee",
+        "directorate_meeting_date": "2023-12-05",
+        "directorate_author": "Ewan Blake – Director of Public Health",
+        "directorate_contacts": "Priya Sharma\nHead of Performance",  # the cover's
+        "directorate_background": "Public Health Annual Report 2023",
+    }
+    assert params.dashboard_values("Adult Social Care") == {
+        "directorate_committee": "Scrutiny",  # directorate_committee, the single string
+        "directorate_meeting_date": "2024-01-04",  # meeting_date
+        "directorate_author": "",  # blank: the notebook falls back to author
+        "directorate_contacts": "Sunita Patel\n01632 960674",
+        "directorate_background": "",
+    }
+
+
+@pytest.mark.parametrize(
+    "entry, expected",
+    [
+        ("  Public Health: {comittee: X}", "'Public Health': unknown setting 'comittee'; expected"
+         " committee, meeting_date, from, contacts, background_documents"),
+        ("  Public Health: {meeting_date: 5/12/2023}", "'Public Health', 'meeting_date': expected "
+         "a date written YYYY-MM-DD"),
+        ("  Public Health:\n    from: [{name: A, role: Director of Growth, Environment}]",
+         "'Environment' is neither name nor role"),
+        ("  - Public Health", "expected a mapping of directorate to its dashboard's settings"),
+    ],
+)  # fmt: skip
+def test_a_wrong_dashboard_entry_names_the_file_line_and_what_is_expected(
+    params_dir, entry, expected
+):
+    (params_dir / "2023-24-q2.yml").write_text(Q2 + "dashboards:\n" + entry + "\n")
+    message = problems_of(params_dir)
+    assert f"2023-24-q2.yml, line {len(Q2.splitlines()) + 1}, key 'dashboards'" in message
+    assert expected in message

@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from qprlib.assess import assess
 from qprlib.errors import ParamsError
 from qprlib.io import QprData
 from qprlib.periods import Quarter
+from qprlib.summary import number_words
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MONTHS = pd.date_range("2021-04-30", "2023-09-30", freq="ME")
@@ -179,12 +181,10 @@ def test_activity_and_call_in(ctx):
 
 def test_directorate_sections_are_filtered(adults):
     assert markdown(report.dashboard(adults)).count("| Assessments waiting |") == 1
-    text = markdown(report.directorate_summary(adults))
-    assert "for 1 Key Performance Indicator (KPI) and 1 activity indicator," in text
-    assert (
-        "current performance is Green for no indicators, Amber for no indicators and Red for "
-        "one indicator."
-    ) in text
+    text = markdown(report.dashboard_performance(adults))
+    assert "2.3. The Dashboard includes one (1) KPI." in text  # seed 003: "thirty-one (31)"
+    assert "2.4. The Dashboard also includes one (1) activity indicator, which helps" in text
+    assert "current performance is Red for one indicator; none is Green or Amber." in text
     red = markdown(report.red_commentary(adults))
     assert "### Assessments waiting" in red and "**Commentary (Head of ASC):** Demand rose" in red
     spc = markdown(report.spc_charts(adults))
@@ -222,8 +222,16 @@ def test_guidance_quotes_the_rules(ctx):
     assert "✖ **Off track**" in text
 
 
+def test_a_committee_paper_carries_no_build_record_unless_asked(ctx):
+    # Review, blocker 1: commit, data hash, run time and parameters are not for members.
+    assert markdown(report.about(ctx)).strip() == ""
+    text = markdown(report.about(replace(ctx, build_details=True)))
+    assert text.startswith("## About this report\n")  # a whole section, with its heading
+    assert "deadbeef" in text and "abc123" in text and "**Run time:** now" in text
+
+
 def test_about_shows_provenance_and_parameters(ctx):
-    text = markdown(report.about(ctx))
+    text = markdown(report.about(replace(ctx, build_details=True)))
     assert "deadbeef" in text and "abc123" in text
     assert "| meeting\\_date | 2024-01-04 |" in text
     assert ": Parameters of this run {#tbl-parameters}" in text
@@ -234,9 +242,12 @@ def test_every_output_is_markdown_with_headings_from_level_three(ctx, adults):
         report.cover_header, report.cover_summary, report.cover_introduction,
         report.cover_performance, report.cover_recommendation, report.executive_summary,
         report.rag_chart, report.kpi_table, report.service_areas, report.activity_table,
-        report.activity_charts, report.call_in, report.directorate_summary, report.dashboard,
+        report.activity_charts, report.call_in, report.dashboard_performance, report.dashboard,
         report.spc_charts, report.red_commentary, report.milestones, report.guidance_notes,
-        report.about,
+        report.about, report.dashboard_summary, report.dashboard_introduction,
+        report.dashboard_recommendation, report.dashboard_background, report.dashboard_contacts,
+        report.cover_appendices, report.halton_header, report.halton_purpose,
+        report.halton_recommended, report.halton_supporting, report.halton_risk_analysis,
     ]  # fmt: skip
     for call in calls:
         for c in (ctx, adults):
@@ -346,7 +357,7 @@ def test_a_kpi_with_no_data_this_quarter_says_so_everywhere():
     assert "No data this Quarter, so there is no SPC reading." in markdown(
         report.spc_charts(adults)
     )
-    summary = markdown(report.directorate_summary(adults))
+    summary = markdown(report.dashboard_performance(adults))
     assert "One indicator has no data for the Quarter." in summary
     assert "One KPI with no data this Quarter has no direction of travel." in summary
     assert adults.summary.direction_counts == {"improving": 0, "stable": 0, "worsening": 0}
@@ -404,7 +415,7 @@ def test_directorate_summary_claims_actions_only_when_every_red_has_one(actions,
         columns=["id", "quarter", "commentary", "action", "author"],
     )
     whole = report.context(council_with(commentary=commentary), "2023/24 Q2")
-    assert expected in markdown(report.directorate_summary(whole))
+    assert expected in markdown(report.dashboard_performance(whole))
 
 
 def test_directorate_summary_with_no_reds_claims_nothing():
@@ -412,7 +423,8 @@ def test_directorate_summary_with_no_reds_claims_nothing():
     targets.loc[targets["id"] == "A1", ["target", "floor"]] = [170.0, 180.0]
     whole = report.context(council_with(targets=targets), "2023/24 Q2")
     assert whole.summary.rag_counts["Red"] == 0
-    text = markdown(report.directorate_summary(whole))
+    text = markdown(report.dashboard_performance(whole))
+    assert not (whole.kpis["direction"] == "worsening").any()
     assert "No indicators are rated Red this Quarter, so no management action is required." in text
     assert "every indicator rated Red" not in text
     cover = markdown(report.cover_performance(whole))
@@ -433,9 +445,9 @@ def test_one_kpi_reads_in_the_singular():
     performance = markdown(report.cover_performance(ctx))
     assert "2.2. For the one KPI included in the report" in performance
     assert "The one indicator where the RAG rating is Red is in:" in performance
-    summary = markdown(report.directorate_summary(ctx))
-    assert "1 activity indicator, which helps give context" in summary
-    assert "Of the one KPI included, current performance is Green for no indicators" in summary
+    summary = markdown(report.dashboard_performance(ctx))
+    assert "one (1) activity indicator, which helps give context" in summary
+    assert "of the one KPI included, current performance is Red for one indicator;" in summary
     assert "Commentary and management action are provided" not in summary  # A1 has no action
 
 
@@ -452,7 +464,7 @@ def test_value_next_to_a_threshold_is_printed_on_its_own_side():
 
 def test_about_lists_only_parameters_with_a_value(ctx):
     # Finding 8: directorate (None) and author ('') were not passed; settings in force are.
-    text = markdown(report.about(ctx))
+    text = markdown(report.about(replace(ctx, build_details=True)))
     assert "| directorate |" not in text and "| author |" not in text
     assert "| committee | Cabinet |" in text
     assert "| spc\\_baseline\\_months | 24 |" in text
@@ -488,3 +500,175 @@ def test_directorate_dashboard_takes_its_own_committee_and_author():
         small_council(), "2023/24 Q2", parameters=parameters | {"directorate": None}
     )
     assert "**To:** Cabinet" in markdown(report.cover_header(whole))  # the cover is Cabinet's
+
+
+# ---------------------------------------------------------------- papers addressed (issue 13)
+
+DASHBOARD_PARAMETERS = {
+    "directorate": "Corporate", "committee": "Cabinet", "author": "Leader",
+    "meeting_date": "2024-01-04",
+    "directorate_committee": "Policy and Resources Cabinet Committee",
+    "directorate_meeting_date": "2014-09-19",
+    "directorate_author": (
+        "Gary Cooke – Cabinet Member for Corporate and Democratic Services\n"
+        "David Cockburn – Corporate Director for Strategic and Corporate Services"
+    ),
+    "directorate_contacts": "Report Author: Richard Fitzgerald\n01622 221985",
+    "directorate_background": "The Strategic Priority Statement\nBusiness Plan 2023/24",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def corporate():
+    """The small council's Corporate directorate (C1 Red, C2 Green, G1 Amber) as seed 003's."""
+    return report.context(small_council(), "2023/24 Q2", parameters=DASHBOARD_PARAMETERS)
+
+
+def test_dashboard_is_addressed_to_its_own_committee_from_its_members(corporate):
+    # Review, blocker 2: every dashboard read "From: Leader ... To: Cabinet".
+    header = markdown(report.dashboard_header(corporate))
+    assert header.startswith(
+        "**From:** Gary Cooke – Cabinet Member for Corporate and Democratic Services\\\n"
+        "David Cockburn – Corporate Director for Strategic and Corporate Services\\\n"
+        "**To:** Policy and Resources Cabinet Committee – 19 September 2014\\\n"
+    )
+    assert "**Subject:** Corporate Directorate Dashboard, Quarter 2, 2023/24" in header
+
+
+def test_dashboard_has_seed_003s_summary_recommendation_and_sections(corporate):
+    summary = markdown(report.dashboard_summary(corporate))
+    assert (
+        "The Corporate Directorate Dashboard shows progress made against targets set for Key "
+        "Performance Indicators."
+    ) in summary
+    assert (
+        "**Recommendation(s):** The Policy and Resources Cabinet Committee is asked to NOTE the "
+        "report."
+    ) in summary
+    intro = markdown(report.dashboard_introduction(corporate))
+    assert "1.1. Part of the role of the Committee is to review the performance" in intro
+    assert (
+        "1.2. Performance Dashboards are regularly reported to the Policy and Resources Cabinet "
+        "Committee throughout the year, and the current report includes data up to the end of "
+        "September 2023."
+    ) in intro
+    assert markdown(report.dashboard_recommendation(corporate)) == (
+        "The Policy and Resources Cabinet Committee is asked to NOTE this report.\n"
+    )
+    assert markdown(report.dashboard_background(corporate)) == (
+        "The Strategic Priority Statement\n\nBusiness Plan 2023/24\n"
+    )
+    assert markdown(report.dashboard_contacts(corporate)) == (
+        "Report Author: Richard Fitzgerald\\\n01622 221985\n"
+    )
+
+
+def test_dashboard_section_2_counts_from_the_data_spelled_as_seed_003(corporate):
+    text = markdown(report.dashboard_performance(corporate))
+    # C1, C2 and G1 are the Corporate KPIs; no activity indicator is Corporate.
+    assert "2.1. The Corporate Performance Dashboard is attached at Appendix 1." in text
+    assert "2.3. The Dashboard includes three (3) KPIs." in text
+    assert "2.4. The Dashboard includes no activity indicators." in text
+    assert (
+        "2.6. Within the report, of the 3 KPIs included, current performance is Green for one "
+        "indicator, Amber for one indicator and Red for one indicator."
+    ) in text
+    # C1 is Red with commentary and action; G1 worsened Green -> Amber (called in), none given
+    assert (
+        "2.7. Commentary is provided within the Dashboard for indicators which are currently "
+        "showing as Red. Commentary and management action are provided for the one indicator "
+        "rated Red."
+    ) in text
+    assert "Commentary is awaited for: FOI requests \\| in 20 days (on the call-in list)." in text
+    directions = corporate.summary.direction_counts
+    up, down = directions["improving"], directions["worsening"]
+    net = "positive" if up > down else "negative" if down > up else "neutral"
+    assert f"2.8. Net Direction of Travel for Quarter 2 was {net}, with {up} KPI" in text
+
+
+def test_a_dashboard_with_no_settings_of_its_own_keeps_the_single_strings():
+    whole = {"committee": "Cabinet", "author": "Leader of the Council; Chief Executive"}
+    adults = whole | {"directorate": "Adults"}
+    ctx = report.context(small_council(), "2023/24 Q2", parameters=adults)
+    assert "**From:** Leader of the Council; Chief Executive\\\n**To:** Cabinet –" in markdown(
+        report.dashboard_header(ctx)
+    )  # the old one-line form is printed as given
+    assert "**Recommendation(s):** Cabinet is asked to NOTE the report." in markdown(
+        report.dashboard_summary(ctx)
+    )
+    assert markdown(report.dashboard_background(ctx)) == "None.\n"
+
+
+def test_cover_from_is_one_person_a_line_and_lists_its_appendix_linked():
+    # Review, major 10: "From: Leader of the Council; Chief Executive" on one line.
+    people = "Roger Gough – Leader of the Council\nAmanda Beer – Chief Executive Officer"
+    ctx = report.context(small_council(), "2023/24 Q2", parameters={"author": people})
+    assert markdown(report.cover_header(ctx)).startswith(
+        "**From:** Roger Gough – Leader of the Council\\\nAmanda Beer – Chief Executive Officer"
+        "\\\n**To:** Cabinet"
+    )
+    assert markdown(report.cover_appendices(ctx)) == (
+        "- [Appendix 1 – Quarterly Performance Report, Quarter 2, 2023/24](qpr.html)\n"
+    )
+
+
+def test_commentary_awaited_where_due_and_missing(ctx):
+    # Review, major 12: G1 went Green -> Amber (called in) with no commentary: it is said.
+    text = markdown(report.service_areas(ctx))
+    g1 = text.split("#### FOI requests \\| in 20 days", 1)[1].split("####", 1)[0]
+    assert "**Commentary awaited.**" in g1
+    c2 = text.split("#### Calls answered", 1)[1].split("####", 1)[0]  # Green, not called in
+    assert "Commentary" not in c2
+
+
+def test_no_management_action_is_required_only_when_nothing_worsens():
+    # Review, major 12: GET had no Reds but three worsening KPIs, and was told nothing was needed.
+    targets = small_council().targets.assign(floor=lambda t: t["floor"].where(t["id"] != "C1", 70))
+    targets.loc[targets["id"] == "A1", ["target", "floor"]] = [170.0, 180.0]
+    v = small_council().values
+    falling = v["id"] == "C2"
+    v.loc[falling, "value"] = np.linspace(99, 91, falling.sum())  # steadily down, still Green
+    whole = report.context(council_with(targets=targets, values=v), "2023/24 Q2")
+    assert whole.summary.rag_counts["Red"] == 0
+    worsening = int((whole.kpis["direction"] == "worsening").sum())
+    assert worsening >= 1
+    text = markdown(report.dashboard_performance(whole))
+    assert "no management action is required" not in text
+    assert f"No indicators are rated Red this Quarter; {number_words(worsening)} indicator" in text
+
+
+def halton_context(**texts):
+    parameters = {"committee": "Executive Board", "meeting_date": "2013-12-12", **texts}
+    return report.context(small_council(), "2023/24 Q2", parameters=parameters)
+
+
+def test_halton_cover_has_seed_004s_header_and_appendix_per_directorate():
+    ctx = halton_context(reporting_officer="Strategic Director - Policy & Resources",
+                         portfolio="Resources")  # fmt: skip
+    assert markdown(report.halton_header(ctx)) == (
+        "**REPORT TO:** Executive Board\\\n**DATE:** 12 December 2013\\\n"
+        "**REPORTING OFFICER:** Strategic Director - Policy \\& Resources\\\n"
+        "**PORTFOLIO:** Resources\\\n"
+        "**SUBJECT:** Directorate Performance Overview Reports for Quarter 2 2023/24\\\n"
+        "**WARDS:** Borough wide\n"
+    )
+    purpose = markdown(report.halton_purpose(ctx))
+    assert "1.1 To report the Council's performance for the second quarter period to 30 " in purpose
+    assert "describes factors affecting each of the two Directorates." in purpose
+    assert "1) **Executive Board note the information contained in the report**" in markdown(
+        report.halton_recommended(ctx)
+    )
+    supporting = markdown(report.halton_supporting(ctx))
+    assert "- [Appendix 1 – Corporate](directorate-corporate.html)\n" in supporting
+    assert "- [Appendix 2 – Adults](directorate-adults.html)" in supporting
+
+
+def test_halton_implications_are_parameters_with_plain_defaults():
+    ctx = halton_context(risk_analysis="The framework *aligns* activity with priorities.")
+    assert markdown(report.halton_risk_analysis(ctx)) == (
+        "7.1 The framework \\*aligns\\* activity with priorities.\n"
+    )
+    assert markdown(report.halton_policy_implications(ctx)) == "4.1 None identified.\n"
+    assert markdown(report.halton_background_papers(ctx)) == (
+        "9.1 There are no background papers under the meaning of the Act.\n"
+    )

@@ -3,7 +3,15 @@
 import pandas as pd
 import pytest
 
-from qprlib.summary import change_words, number_words, summarise
+from qprlib.summary import (
+    awaiting_commentary,
+    cardinal,
+    change_words,
+    commentary_due,
+    commentary_warnings,
+    number_words,
+    summarise,
+)
 
 
 def table(rags, directions, *, areas=None, names=None, kinds=None, call_in=None):
@@ -409,3 +417,34 @@ def test_a_kpi_with_a_value_but_too_few_points_is_still_no_clear_trend():
         "stable": 1,
         "worsening": 0,
     }
+
+
+@pytest.mark.parametrize(
+    "n, expected",
+    [
+        (0, "zero"), (1, "one"), (7, "seven"), (11, "eleven"), (19, "nineteen"),  # seed 003, 2.6
+        (20, "twenty"), (31, "thirty-one"), (38, "thirty-eight"), (99, "ninety-nine"),
+        (100, "one hundred"), (105, "one hundred and five"), (1000, "1,000"),
+    ],
+)  # fmt: skip
+def test_cardinal_spells_numbers_as_seed_003(n, expected):
+    # Seed 003: "The Dashboard includes thirty-one (31) KPIs"; "Green for nineteen indicators".
+    assert cardinal(n) == expected
+
+
+def test_commentary_is_due_for_amber_and_worsening_or_called_in_kpis():
+    # Review finding 12: ASC02, CYPE05 and WM02 were Amber and worsening with no commentary.
+    t = table(
+        ["Amber", "Amber", "Green", "Red", "Amber", None],
+        ["worsening", "stable", "worsening", "improving", "worsening", "worsening"],
+        kinds=["kpi", "kpi", "kpi", "kpi", "kpi", "activity"],
+        call_in=[False, True, False, False, False, False],
+    ).assign(commentary=[None, "", None, None, "Recovering", None])
+    assert commentary_due(t).tolist() == [True, True, False, False, True, False]
+    assert awaiting_commentary(t)["id"].tolist() == ["K00", "K01"]  # K04 has its commentary
+    lines = commentary_warnings(t, "2023/24 Q2")
+    assert lines[0] == (
+        "commentary.csv: K00 (Indicator 0) is Amber and worsening in 2023/24 Q2 but has no "
+        "commentary; the reports say 'Commentary awaited'"
+    )
+    assert "K01 (Indicator 1) is on the call-in list" in lines[1] and len(lines) == 2
