@@ -266,6 +266,8 @@ def test_new_quarter_carries_comparator_groups(params_dir):
     new_quarter("2023/24 Q3", params_dir)
     params = load_params("2023/24 Q3", params_dir)
     assert params.groups() == {"near": ("E1", "E2"), "England": "E92000001"}
+
+
 def test_from_is_a_list_of_people_one_a_line_and_the_old_string_still_works(params_dir):
     # Review, major 10: seed 001 prints "Roger Gough – Leader of the Council" and "Amanda Beer
     # – Chief Executive Officer" on lines of their own.
