@@ -477,3 +477,45 @@ def spc_chart(
         title = spc_words(variation, assurance, trial)
         fig.suptitle(textwrap.fill(title, 80), x=0.01, y=0.99, ha="left", va="top")
         return _encode(fig, spc_alt(name, x, p, unit, target, variation, assurance, trial))
+
+
+def headline_trend_alt(trend: pd.DataFrame) -> str:
+    """One sentence listing each quarter's Green, Amber and Red counts."""
+    parts = [f"{r.quarter} {r.Green} Green, {r.Amber} Amber, {r.Red} Red" for r in
+             trend.itertuples(index=False)]  # fmt: skip
+    return (
+        f"Stacked bar chart of KPIs by RAG rating in each of the last {len(trend)} quarters: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def headline_trend_chart(trend: pd.DataFrame) -> Chart:
+    """Vertical stacked bars: each quarter's Green, Amber and Red KPI counts, labelled,
+    oldest quarter on the left (summary.headline_trend's table)."""
+    hatches = {"Green": "", "Amber": "///", "Red": "xxx"}  # as rag_by_area_chart: greyscale
+    with matplotlib.rc_context({**STYLE, "hatch.color": "white"}):
+        fig = Figure(figsize=(WIDTH, 2.4), dpi=DPI)
+        fig.set_layout_engine("constrained")
+        ax = fig.add_subplot()
+        ax.set_axisbelow(True)
+        x = np.arange(len(trend))
+        bottom = np.zeros(len(trend))
+        for rating, colour in RAG_COLOURS.items():
+            n = trend[rating].to_numpy(dtype=int)
+            bars = ax.bar(x, n, bottom=bottom, color=colour["mark"], hatch=hatches[rating],
+                          label=rating, edgecolor="white", linewidth=0.8, width=0.7)  # fmt: skip
+            ax.bar_label(
+                bars,
+                labels=[str(k) if k else "" for k in n],
+                label_type="center",
+                color="white",
+                fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": colour["text"], "linewidth": 0},
+            )
+            bottom += n
+        ax.set_xticks(x, [q.replace(" ", "\n") for q in trend["quarter"]])
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("Number of KPIs")
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, borderaxespad=0.2)
+        return _encode(fig, headline_trend_alt(trend))

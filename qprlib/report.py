@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qprlib import charts, compare, io, provenance, tables
+from qprlib import charts, compare, io, provenance, summary, tables
 from qprlib.assess import (
     IMPROVEMENT,
     AssessSettings,
@@ -582,6 +582,23 @@ def executive_summary(ctx: Context) -> Markdown:
         rag_counts(ctx),
         s.direction_sentence(),
         call_words,
+    )
+
+
+def headline_trend(ctx: Context) -> Markdown:
+    """The RAG and direction-of-travel counts of the last 8 quarters the data can report
+    (summary.headline_trend): a sentence, a small chart and the table of counts."""
+    trend = summary.headline_trend(ctx.data, ctx.quarter, ctx.settings, ctx.directorate)
+    if len(trend) < 2:
+        return Markdown("There is no earlier quarter to compare with yet.\n")
+    caption = (
+        f"KPIs by RAG rating and direction of travel, {trend['quarter'].iloc[0]} to "
+        f"{trend['quarter'].iloc[-1]}"
+    )
+    return _block(
+        summary.trend_sentence(trend),
+        charts.headline_trend_chart(trend),
+        _table(tables.trend_table(trend, caption)),
     )
 
 

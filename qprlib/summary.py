@@ -272,3 +272,85 @@ def summarise(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> Su
             drop=True
         ),
     )
+
+
+# --- the headline trend: the counts of the last 8 quarters (issue 17) -------------------------
+
+TREND_QUARTERS = 8  # two years of quarters, as the direction-of-travel window
+TREND_COLUMNS = ["quarter", "kpis", *RAG_ORDER, "no_data", *DIRECTION_ORDER]
+
+
+def headline_counts(quarter: str, table: pd.DataFrame) -> dict[str, object]:
+    """One quarter's headline counts from its assessment table, counted as `summarise`
+    counts them: KPIs by RAG, KPIs with no data, and KPIs with a value by direction."""
+    kpis = _kpis(table)
+    return {
+        "quarter": quarter,
+        "kpis": len(kpis),
+        **_counts(kpis, "rag", RAG_ORDER),
+        "no_data": int((~_has_value(kpis)).sum()),
+        **_direction_counts(kpis),
+    }
+
+
+def trend_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """TREND_COLUMNS, one row per quarter, oldest first: the headline counts of each
+    assessment table (quarter label -> table, in time order)."""
+    rows = [headline_counts(quarter, table) for quarter, table in tables.items()]
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
+
+
+def reportable_quarters(data, quarter, count: int = TREND_QUARTERS) -> list:
+    """The last `count` quarters up to `quarter` that the data can report (io.check_quarter
+    passes: some KPI has a target row for the year and a value in the quarter), oldest first."""
+    import datetime as dt
+
+    from qprlib.errors import DataError
+    from qprlib.io import check_quarter
+    from qprlib.periods import Quarter
+
+    quarter = Quarter.parse(quarter)
+    first = data.values["period_end"].min()
+    found = []
+    while len(found) < count and not pd.isna(first) and quarter.end >= first.date():
+        try:
+            check_quarter(data, quarter, today=quarter.end + dt.timedelta(days=1))
+        except DataError:
+            pass
+        else:
+            found.append(quarter)
+        quarter = quarter.previous()
+    return found[::-1]
+
+
+def headline_trend(
+    data, quarter, settings=None, directorate: str | None = None, count: int = TREND_QUARTERS
+) -> pd.DataFrame:
+    """The RAG and direction-of-travel counts of each of the last `count` quarters the data
+    can report, up to `quarter` (TREND_COLUMNS; `directorate`: its KPIs only). Each quarter
+    is assessed with the same settings, as its own report would be."""
+    from qprlib.assess import AssessSettings, assess
+
+    settings = settings or AssessSettings()
+    tables = {}
+    for q in reportable_quarters(data, quarter, count):
+        table = assess(data, q, settings)
+        if directorate:
+            table = table.loc[table["directorate"] == directorate]
+        tables[str(q)] = table
+    return trend_table(tables)
+
+
+def trend_sentence(trend: pd.DataFrame) -> str:
+    """'Over the last 8 quarters (2021/22 Q3 to 2023/24 Q2) the number of KPIs rated Red
+    went from 9 to 8 and the number rated Green from 14 to 15.' ('' with fewer than 2)."""
+    if len(trend) < 2:
+        return ""
+    first, last = trend.iloc[0], trend.iloc[-1]
+    span = f"the last {len(trend)} quarters ({first['quarter']} to {last['quarter']})"
+    parts = []
+    for level in (RED, GREEN):
+        a, b = int(first[level]), int(last[level])
+        moved = f"stayed at {b}" if a == b else f"went from {a} to {b}"
+        parts.append(f"the number of KPIs rated {level} {moved}")
+    return f"Over {span}, {parts[0]} and {parts[1]}."

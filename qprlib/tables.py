@@ -516,3 +516,19 @@ def format_date(day: object) -> str:
         return NO_DATA
     day = pd.Timestamp(day)
     return f"{day.day} {day:%B %Y}"
+
+
+TREND_HEADINGS = {  # summary.TREND_COLUMNS -> the words the reports use
+    "quarter": "Quarter", "Green": "Green", "Amber": "Amber", "Red": "Red", "no_data": "No data",
+    "improving": DIRECTION_WORDS["improving"][0], "stable": DIRECTION_WORDS["stable"][0],
+    "worsening": DIRECTION_WORDS["worsening"][0],
+}  # fmt: skip
+
+
+def trend_table(trend: pd.DataFrame, caption: str, id: str = "tbl-trend") -> Table:
+    """The headline counts of each quarter (summary.headline_trend), newest last; the No data
+    column only when some quarter has KPIs without data."""
+    columns = [c for c in TREND_HEADINGS if c != "no_data" or trend["no_data"].any()]
+    rows = [[str(row[c]) for c in columns] for _, row in trend.iterrows()]
+    headings = [TREND_HEADINGS[c] for c in columns]
+    return table(headings, rows, caption, id, align=["l", *["r"] * (len(columns) - 1)])

@@ -266,3 +266,19 @@ def test_y_ticks_fall_on_round_steps():
     ticks = ax.get_yticks()
     step = ticks[1] - ticks[0]
     assert any(np.isclose(step, s * 10.0**k) for s in (1, 2, 2.5, 5) for k in (-1, 0, 1)), ticks
+
+
+def test_headline_trend_chart_says_every_quarters_counts():
+    from qprlib.summary import trend_table
+
+    def kpis(green, amber, red):
+        rags = ["Green"] * green + ["Amber"] * amber + ["Red"] * red
+        return pd.DataFrame({"kind": "kpi", "rag": rags, "value": 1.0, "direction": "stable"})
+
+    trend = trend_table({"2023/24 Q1": kpis(16, 11, 11), "2023/24 Q2": kpis(15, 15, 8)})
+    chart = charts.headline_trend_chart(trend)
+    assert chart.png.startswith(b"\x89PNG")
+    assert chart.alt == (
+        "Stacked bar chart of KPIs by RAG rating in each of the last 2 quarters: "
+        "2023/24 Q1 16 Green, 11 Amber, 11 Red; 2023/24 Q2 15 Green, 15 Amber, 8 Red."
+    )

@@ -1,5 +1,7 @@
 """Summary counts and the cover report's sentences (KCC Cabinet cover report, Q2 2023/24)."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -448,3 +450,72 @@ def test_commentary_is_due_for_amber_and_worsening_or_called_in_kpis():
         "commentary; the reports say 'Commentary awaited'"
     )
     assert "K01 (Indicator 1) is on the call-in list" in lines[1] and len(lines) == 2
+
+
+# --- the headline trend (issue 17) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from qprlib import io
+
+    return io.load(Path(__file__).resolve().parents[1] / "data")
+
+
+def test_headline_trend_recounts_assess_quarter_by_quarter(sample):
+    """Each count is the quarter's own assessment counted from its definition: KPIs by RAG;
+    KPIs with a value by direction, a value without a direction counted as stable ("stable
+    or no clear trend"); KPIs without a value as no data."""
+    from qprlib.assess import assess
+    from qprlib.summary import headline_trend
+
+    trend = headline_trend(sample, "2023/24 Q2")
+    assert list(trend["quarter"]) == [
+        "2021/22 Q3", "2021/22 Q4", "2022/23 Q1", "2022/23 Q2", "2022/23 Q3", "2022/23 Q4",
+        "2023/24 Q1", "2023/24 Q2",
+    ]  # fmt: skip
+    for row in trend.itertuples(index=False):
+        table = assess(sample, row.quarter)
+        kpis = table[table["kind"] == "kpi"]
+        valued = kpis[kpis["value"].notna()]
+        assert row.kpis == len(kpis)
+        for level in ("Green", "Amber", "Red"):
+            assert getattr(row, level) == sum(r == level for r in kpis["rag"]), (row, level)
+        assert row.no_data == kpis["value"].isna().sum()
+        directions = [d if d is not None else "stable" for d in valued["direction"]]
+        for word in ("improving", "stable", "worsening"):
+            assert getattr(row, word) == directions.count(word), (row.quarter, word)
+
+
+def test_headline_trend_ends_with_seed_001s_two_quarters(sample):
+    from qprlib.summary import headline_trend
+
+    trend = headline_trend(sample, "2023/24 Q2").set_index("quarter")
+    counts = ["Green", "Amber", "Red", "improving", "stable", "worsening"]
+    assert trend.loc["2023/24 Q2", counts].tolist() == [15, 15, 8, 7, 19, 12]
+    assert trend.loc["2023/24 Q1", counts].tolist() == [16, 11, 11, 4, 24, 10]
+
+
+def test_headline_trend_of_a_directorate_and_of_an_early_quarter(sample):
+    from qprlib.summary import headline_trend
+
+    whole = headline_trend(sample, "2023/24 Q2")
+    parts = [
+        headline_trend(sample, "2023/24 Q2", directorate=d)
+        for d in sample.indicators["directorate"].unique()
+    ]
+    summed = sum(p.set_index("quarter")[["Green", "Amber", "Red"]] for p in parts)
+    assert summed.equals(whole.set_index("quarter")[["Green", "Amber", "Red"]])
+    early = headline_trend(sample, "2019/20 Q3")  # the data begin in 2019/20 Q1
+    assert list(early["quarter"]) == ["2019/20 Q1", "2019/20 Q2", "2019/20 Q3"]
+
+
+def test_trend_sentence():
+    from qprlib.summary import trend_sentence, trend_table
+
+    trend = trend_table({"2023/24 Q1": SEED_Q1, "2023/24 Q2": SEED_Q2})
+    assert trend_sentence(trend) == (
+        "Over the last 2 quarters (2023/24 Q1 to 2023/24 Q2), the number of KPIs rated Red "
+        "went from 11 to 8 and the number of KPIs rated Green went from 16 to 15."
+    )
+    assert trend_sentence(trend.iloc[:1]) == ""

@@ -349,3 +349,19 @@ def test_rag_badge_carries_the_chart_markers_shape():
         assert cell.icon == glyph_for_marker[marker]
         assert cell.text == rating  # the word is still the content
     assert len(set(tables.RAG_SYMBOLS.values())) == 3
+
+
+def test_trend_table_has_a_row_per_quarter_and_no_data_only_when_needed():
+    trend = pd.DataFrame(
+        [["2023/24 Q1", 38, 16, 11, 11, 0, 4, 24, 10], ["2023/24 Q2", 38, 15, 15, 7, 1, 7, 18, 12]],
+        columns=["quarter", "kpis", "Green", "Amber", "Red", "no_data", "improving", "stable",
+                 "worsening"],
+    )  # fmt: skip
+    md = tables.trend_table(trend, "Counts")._repr_markdown_()
+    assert md.splitlines()[0] == (
+        "| Quarter | Green | Amber | Red | No data | Improving | Stable or no clear trend | "
+        "Worsening |"
+    )
+    assert "| 2023/24 Q2 | 15 | 15 | 7 | 1 | 7 | 18 | 12 |" in md
+    without = tables.trend_table(trend.assign(no_data=0), "Counts")._repr_markdown_()
+    assert "No data" not in without
