@@ -26,7 +26,7 @@ COLUMNS = [
     "frequency", "definition", "owner", "period_end", "value", "target", "floor", "lower",
     "upper", "rag", "previous_rag", "direction", "spc_variation", "spc_assurance",
     "spc_trial_limits", "activity_alert", "commentary", "action", "author", "call_in",
-    "call_in_reason", "missing_action", "value_status", *ASSESSMENT_COLUMNS,
+    "call_in_reason", "missing_action", "value_status", *ASSESSMENT_COLUMNS, "risks",
 ]  # fmt: skip
 HISTORY_COLUMNS = [
     "id",
@@ -356,10 +356,12 @@ def add_activity_alert(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_commentary(table: pd.DataFrame, commentary: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
-    """Add commentary, action and author from commentary.csv for the quarter."""
-    mine = commentary.loc[commentary["quarter"] == str(quarter), ["id", *COMMENTARY_COLUMNS]]
+    """Add commentary, action, author and risks from commentary.csv for the quarter."""
+    columns = [*COMMENTARY_COLUMNS, "risks"]  # risks: commentary.csv's optional column
+    mine = commentary.reindex(columns=["id", "quarter", *columns])
+    mine = mine.loc[mine["quarter"] == str(quarter), ["id", *columns]]
     merged = table.merge(mine.drop_duplicates("id", keep="last"), on="id", how="left", sort=False)
-    return merged.assign(**{c: _objects(merged[c].map(_text)) for c in COMMENTARY_COLUMNS})
+    return merged.assign(**{c: _objects(merged[c].map(_text)) for c in columns})
 
 
 def call_in_reason(previous_rag: str | None, rag: str | None, direction: str | None) -> str | None:

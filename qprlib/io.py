@@ -96,7 +96,8 @@ class QprData:
     values:     id, period_end (datetime64, month end), value (float; NaN = missing),
                 status ('' = final, or provisional/estimate/revised; '' when the file has no
                 status column)
-    commentary: id, quarter ('2023/24 Q2'), commentary, action, author
+    commentary: id, quarter ('2023/24 Q2'), commentary, action, author, risks ('' when the
+                file has no risks column)
     milestones: directorate, objective, milestone, due (datetime64), quarter, status, commentary
     comparators: id, area_code, area_name, period (datetime64, month end), value (float) from
                 the optional comparators.csv; no rows when the council has no such file
@@ -309,6 +310,8 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
 # Columns a file may have or leave out (a file without one reads as if every cell were blank);
 # never required, so data written before they existed still loads unchanged.
 OPTIONAL: dict[str, tuple[Column, ...]] = {
+    # the risks around a called-in KPI, as PAT's briefing gives them (seed 002; issue 17)
+    "commentary.csv": (text("risks", "the risks, or blank"),),
     "values.csv": (
         Column(
             "status",

@@ -63,6 +63,8 @@ class RunParams:
     directorate_committee: str = ""  # the committee directorate dashboards go to (blank: committee)
     directorate_author: str = ""  # who the dashboards are from (blank: author)
     execution_timeout: int = 600  # seconds one notebook cell may run before the run fails
+    assurance_meeting: str = ""  # the call-in briefing goes to (seed 002; blank: PAT)
+    assurance_meeting_date: str = ""  # ISO date of that meeting
     area_code: str = ""  # the council's own area code in comparators.csv (e.g. E10000099)
     # comparator groups (qprlib.compare): name -> a list of area codes (a ranked group, e.g.
     # nearest neighbours) or one area code (a published figure, e.g. England's)
@@ -105,6 +107,8 @@ class RunParams:
             "contacts": "\n\n".join(self.contacts),
             "directorate_committee": self.directorate_committee,
             "directorate_author": self.directorate_author,
+            "assurance_meeting": self.assurance_meeting,
+            "assurance_meeting_date": self.assurance_meeting_date,
             "area_code": self.area_code,
             # a notebook parameter is plain text: the groups as one line of JSON
             "comparator_groups": groups_to_json(dict(self.comparator_groups)),
@@ -407,6 +411,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "directorate_committee": _optional_text,
     "directorate_author": _people,
     "execution_timeout": _whole(1),
+    "assurance_meeting": _optional_text,
+    "assurance_meeting_date": _iso_date,
     "area_code": _area_code,
     "comparator_groups": _comparator_groups,
     "dashboards": _dashboards,
@@ -673,6 +679,7 @@ def new_quarter(text: str, params_dir: Path | None = None) -> Path:
 CARRIED = {
     "meeting_date": "carried over from {previous}: set this quarter's meeting date",
     "author": "carried over from {previous}: check",
+    "assurance_meeting_date": "carried over from {previous}: set this quarter's date",
 }
 
 

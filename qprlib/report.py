@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qprlib import charts, compare, io, provenance, summary, tables
+from qprlib import briefing, charts, compare, io, provenance, summary, tables
 from qprlib.assess import (
     IMPROVEMENT,
     AssessSettings,
@@ -56,6 +56,7 @@ REPORT_PARAMETERS = (
     "decision_no", "contacts", "directorate_committee", "directorate_author",
     "directorate_meeting_date", "directorate_contacts", "directorate_background",
     "build_details", "directorates", *HALTON_TEXTS,
+    "assurance_meeting", "assurance_meeting_date",
 )  # fmt: skip
 
 
@@ -109,6 +110,8 @@ class Context:
     build_details: bool = False  # `about` prints the build record (commit, data, parameters)
     directorates: tuple[str, ...] = ()  # the dashboards built (halton cover's appendices)
     texts: dict[str, str] = field(default_factory=dict)  # HALTON_TEXTS given
+    assurance_meeting: str = ""  # the call-in briefing's meeting (seed 002: PAT)
+    assurance_meeting_date: str = ""  # ISO date of that meeting
     provenance: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, object] = field(default_factory=dict)
 
@@ -151,6 +154,8 @@ def prepare(
     directorate_background: str = "",
     build_details: bool = False,
     directorates: str = "",
+    assurance_meeting: str = "",
+    assurance_meeting_date: str = "",
     git_commit: str = "",
     data_hash: str = "",
     run_time: str = "",
@@ -181,7 +186,8 @@ def prepare(
         "directorate_contacts": _contact_blocks(directorate_contacts),
         "directorate_background": _lines(directorate_background),
         "build_details": build_details, "directorates": _lines(directorates),
-        **texts, **settings,
+        "assurance_meeting": assurance_meeting,
+        "assurance_meeting_date": assurance_meeting_date, **texts, **settings,
     }  # fmt: skip
     # comparator groups given (as `qpr build` passes them): comparators.csv is checked
     # against them; none ('' as a notebook's default): the build checked, or nothing to check
@@ -229,6 +235,7 @@ def context(
          "author": "", "decision_no": "", "contacts": (), "directorate_committee": "",
          "directorate_author": "", "directorate_meeting_date": "", "directorate_contacts": (),
          "directorate_background": (), "build_details": False, "directorates": (),
+         "assurance_meeting": "", "assurance_meeting_date": "",
          **(parameters or {})}  # fmt: skip
     known = {f.name for f in fields(AssessSettings)}
     settings = {k: v for k, v in p.items() if k in known}
@@ -260,6 +267,8 @@ def context(
         contacts=contacts, background_documents=_lines(p["directorate_background"]),
         build_details=bool(p["build_details"]), directorates=_lines(p["directorates"]),
         texts={k: " ".join(str(p[k]).split()) for k in HALTON_TEXTS if p.get(k)},
+        assurance_meeting=p["assurance_meeting"] or "",
+        assurance_meeting_date=p["assurance_meeting_date"] or "",
         provenance=provenance or {}, parameters={"quarter": str(quarter_), **p},
     )  # fmt: skip
 
@@ -739,6 +748,122 @@ def call_in(ctx: Context) -> Markdown:
         return Markdown("No KPIs meet the call-in criteria this Quarter.\n")
     caption = f"KPIs called in, {_quarter_words(ctx)}: RAG worsened, or Red and not improving"
     return _table(tables.call_in_table(listed, caption))
+
+
+# ---------------------------------------------------------------- call-in briefing (seed 002)
+
+DEFAULT_ASSURANCE_MEETING = "Performance Assurance Team"
+
+
+def _assurance_meeting(ctx: Context) -> str:
+    return ctx.assurance_meeting or DEFAULT_ASSURANCE_MEETING
+
+
+def briefing_header(ctx: Context) -> Markdown:
+    """To / From / Subject / Classification of the call-in briefing (seed 002)."""
+    lines = [
+        f"**To:** {md_escape(_assurance_meeting(ctx))} – {_date_words(ctx.assurance_meeting_date)}",
+        f"**From:** {md_escape(ctx.author or 'Not given')}",
+        f"**Subject:** Indicators called in from the Quarterly Performance Report, "
+        f"{_quarter_words(ctx)}",
+        "**Classification:** Unrestricted",
+    ]
+    return Markdown("\\\n".join(lines) + "\n")
+
+
+def briefing_introduction(ctx: Context) -> Markdown:
+    """What the briefing covers and the call-in rule, in the words of seed 002."""
+    meeting = md_escape(_assurance_meeting(ctx))
+    n = len(ctx.summary.call_in)
+    rule = (
+        "An indicator is called in when its RAG rating worsened since the previous Quarter, "
+        "or when it is rated Red and its direction of travel is not improving."
+    )
+    if n == 0:
+        called = f"No indicators met the call-in criteria for the {meeting} this Quarter."
+    else:
+        what = "one indicator" if n == 1 else f"{number_words(n)} indicators"
+        called = (
+            f"The {meeting} called in {what} from the latest Quarterly Performance Report "
+            f"({_quarter_words(ctx)}, to {ctx.period_words}) for detailed discussion."
+        )
+    return _block(
+        f"This briefing is for the {meeting} meeting on {_date_words(ctx.assurance_meeting_date)}.",
+        f"{called} {rule}",
+        "For each indicator it gives the reason it was called in, the latest figures, the "
+        "commentary, management action, owner and risks recorded for the Quarter, and space "
+        f"for the {meeting}'s decision.",
+    )
+
+
+def _figures_sentence(row: pd.Series, figures) -> str:
+    """'It was 33.7% in June 2022 and 30.6% in September 2023.' (the trend's two ends)."""
+    if figures is None:
+        return ""
+    then, now = figures
+    unit = row["unit"]
+    return (
+        f" It was {tables.format_value(then['value'], unit)} in {then['period_end']:%B %Y} and "
+        f"{tables.format_value(now['value'], unit)} in {now['period_end']:%B %Y}."
+    )
+
+
+def _latest_sentence(row: pd.Series) -> str:
+    unit = row["unit"]
+    if pd.isna(row["value"]):
+        return "No result was recorded this Quarter."
+    value = tables.format_value(row["value"], unit, against=(row["target"], row["floor"]))
+    target, floor = (tables.format_value(row[c], unit) for c in ("target", "floor"))
+    direction = tables.DIRECTION_WORDS.get(row["direction"], ("no direction of travel yet",))[0]
+    previous = row["previous_rag"] or "not rated"
+    return (
+        f"Latest: {value} in {row['period_end']:%B %Y} against a target of {target} and a "
+        f"floor standard of {floor}: rated {row['rag'] or 'not rated'} (previous Quarter: "
+        f"{previous}); direction of travel: {direction.lower()}."
+    )
+
+
+def _recorded(value: object, missing: str) -> str:
+    return md_escape(value) if isinstance(value, str) and value.strip() else missing
+
+
+def briefing_items(ctx: Context) -> Markdown:
+    """One section per called-in KPI: why, the figures, commentary, action, owner, risks,
+    comparison, and space for the meeting's decision."""
+    listed = ctx.kpis.loc[ctx.kpis["call_in"].astype(bool)]
+    if listed.empty:
+        return Markdown("No indicators were called in this Quarter.\n")
+    meeting = md_escape(_assurance_meeting(ctx))
+    parts = []
+    for _, row in listed.iterrows():
+        because, figures = briefing.called_in_because(row, _shown_history(ctx, row))
+        author = f" ({md_escape(row['author'])})" if row["author"] else ""
+        comparison = (
+            f"Compared with other councils: {md_escape(row['comparison'])}."
+            if isinstance(row.get("comparison"), str)
+            else ""
+        )
+        decision = tables.table(
+            ["Item", "Record"],
+            [["Decision", ""], ["Further action and owner", ""], ["Review date", ""]],
+            f"Decision of the {_assurance_meeting(ctx)}: {row['name']}",
+            f"tbl-decision-{tables._class_name(row['id'])}",
+            widths=[1, 3],
+        )
+        parts += [
+            f"### {md_escape(row['name'])}",
+            md_escape(because + _figures_sentence(row, figures)),
+            " ".join(t for t in (md_escape(_latest_sentence(row)), comparison) if t),
+            f"**Commentary**{author}: "
+            + _recorded(row["commentary"], "No commentary was provided for this Quarter."),
+            "**Management action:** "
+            + _recorded(row["action"], "No management action has been recorded."),
+            "**Owner:** " + _recorded(row["owner"], "Not recorded in indicators.csv."),
+            "**Risks:** " + _recorded(row.get("risks"), "No risks have been recorded."),
+            f"**{meeting} decision:**",
+            _table(decision),
+        ]
+    return _block(*parts)
 
 
 # ---------------------------------------------------------------- directorate dashboard

@@ -119,8 +119,11 @@ def test_valid_data_loads_with_the_documented_columns_and_dtypes(data):
     assert loaded.values["period_end"].dtype == "datetime64[ns]"
     assert loaded.values["value"].dtype == "float64"
     assert loaded.values.loc[0, "period_end"] == pd.Timestamp("2023-04-30")
-    assert list(loaded.commentary.columns) == ["id", "quarter", "commentary", "action", "author"]
+    assert list(loaded.commentary.columns) == [
+        "id", "quarter", "commentary", "action", "author", "risks",
+    ]  # fmt: skip
     assert loaded.commentary.loc[0, "action"] == ""  # blank text is empty text
+    assert (loaded.commentary["risks"] == "").all()  # no risks column: none recorded
     assert loaded.milestones["due"].dtype == "datetime64[ns]"
     assert loaded.source == data
     assert list(loaded.values.index) == list(range(len(VALUES)))

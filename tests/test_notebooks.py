@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 DATA = ROOT / "data"
-REPORTS = ("cover", "qpr", "directorate", "cover-halton")
+REPORTS = ("cover", "qpr", "directorate", "cover-halton", "briefing")
 # docs/internals.md, "Notebooks <-> build": the only parameter names a notebook may declare.
 PARAMETER_NAMES = {
     "quarter", "data_dir", "directorate", "council", "committee", "meeting_date", "author",
@@ -23,6 +23,7 @@ PARAMETER_NAMES = {
     "directorate_contacts", "directorate_background", "build_details", "directorates",
     "reporting_officer", "portfolio", "wards", "policy_implications", "other_implications",
     "priorities_implications", "risk_analysis", "equality_and_diversity", "background_papers",
+    "assurance_meeting", "assurance_meeting_date",
 }  # fmt: skip
 MAX_STATEMENTS = 2  # STYLE.md: an import and one qprlib call; anything more belongs in qprlib
 
@@ -240,3 +241,23 @@ def test_directorate_runs_with_spc_and_milestones(tmp_path, quarter):
     assert "![Statistical process control chart of " in text
     assert "{#tbl-dashboard}" in text
     assert "### RAG (Red/Amber/Green) alerts" in text
+
+
+@pytest.mark.slow
+def test_briefing_runs_and_says_why_each_kpi_was_called_in(tmp_path):
+    """Seed 002's shape: the meeting, the number called in, and for each KPI the reason in
+    words from the data, its commentary, action, owner, risks and a place for the decision."""
+    nb = run("briefing", tmp_path)
+    check_clean(nb)
+    text = words(markdown_text(nb))
+    assert "**To:** Performance Assurance Team – 11 December 2023" in text
+    assert "The Performance Assurance Team called in 12 indicators from the latest" in text
+    # GL01: Amber in June, Red in September, worsening (data/README.md; seed 001's Reds)
+    assert "The indicator was called in because the percentage has been falling since " in text
+    assert (
+        "the RAG rating changed from Amber to Red in the latest Quarterly Performance Report"
+        in text
+    )
+    assert (
+        text.count("**Risks:**") == 12 and text.count("Performance Assurance Team decision") == 12
+    )
