@@ -495,7 +495,7 @@ def headline_trend_chart(trend: pd.DataFrame) -> Chart:
     oldest quarter on the left (summary.headline_trend's table)."""
     hatches = {"Green": "", "Amber": "///", "Red": "xxx"}  # as rag_by_area_chart: greyscale
     with matplotlib.rc_context({**STYLE, "hatch.color": "white"}):
-        fig = Figure(figsize=(WIDTH, 2.4), dpi=DPI)
+        fig = Figure(figsize=(WIDTH, 2.8), dpi=DPI)
         fig.set_layout_engine("constrained")
         ax = fig.add_subplot()
         ax.set_axisbelow(True)
@@ -509,9 +509,9 @@ def headline_trend_chart(trend: pd.DataFrame) -> Chart:
                 bars,
                 labels=[str(k) if k else "" for k in n],
                 label_type="center",
-                color="white",
+                color=INK,
                 fontweight="bold",
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": colour["text"], "linewidth": 0},
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "linewidth": 0},
             )
             bottom += n
         ax.set_xticks(x, [q.replace(" ", "\n") for q in trend["quarter"]])

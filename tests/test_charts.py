@@ -277,7 +277,7 @@ def test_headline_trend_chart_says_every_quarters_counts():
 
     trend = trend_table({"2023/24 Q1": kpis(16, 11, 11), "2023/24 Q2": kpis(15, 15, 8)})
     chart = charts.headline_trend_chart(trend)
-    assert chart.png.startswith(b"\x89PNG")
+    assert b"<svg" in chart.svg
     assert chart.alt == (
         "Stacked bar chart of KPIs by RAG rating in each of the last 2 quarters: "
         "2023/24 Q1 16 Green, 11 Amber, 11 Red; 2023/24 Q2 15 Green, 15 Amber, 8 Red."
