@@ -48,7 +48,7 @@ QUARTILE_WORDS = {1: "1st (best) quartile", 2: "2nd quartile", 3: "3rd quartile"
                   4: "4th (worst) quartile"}  # fmt: skip
 COMPARISON_COLUMNS = [
     "id", "group", "published", "period", "count", "rank", "quartile", "mean", "median",
-    "lower_quartile", "upper_quartile", "value",
+    "lower_quartile", "upper_quartile", "value", "own", "better",
 ]  # fmt: skip
 # What the assessment table gains (qprlib.assess.add_comparison): the first ranked group's
 # figures, the first published figure, and `comparison`, the words for every group.
@@ -56,6 +56,7 @@ ASSESSMENT_COLUMNS = [
     "comparison", "comparator_group", "comparator_period", "comparator_count", "comparator_rank",
     "comparator_quartile", "comparator_mean", "comparator_median", "comparator_lower_quartile",
     "comparator_upper_quartile", "published_group", "published_period", "published_value",
+    "comparator_value", "published_better",
 ]  # fmt: skip
 
 
@@ -147,8 +148,12 @@ def comparisons(
             row = dict.fromkeys(COMPARISON_COLUMNS, np.nan) | {
                 "id": id_, "group": name, "published": published, "period": period,
             }  # fmt: skip
+            row["own"] = own.get((id_, period), np.nan)  # the council's figure then
             if published:
                 row["value"] = float(latest[0])
+                sign = POLARITY_SIGN.get(polarity[id_])
+                if sign is not None and not np.isnan(row["own"]):
+                    row["better"] = bool(sign * row["own"] > sign * row["value"])
             else:
                 row["value"] = own.get((id_, period), np.nan)  # the council's, ranked
                 place = rank(row["value"], latest, polarity[id_])
@@ -208,6 +213,7 @@ def assessment_columns(kpis: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
                 "comparator_median": first["median"],
                 "comparator_lower_quartile": first["lower_quartile"],
                 "comparator_upper_quartile": first["upper_quartile"],
+                "comparator_value": first["own"],
             }
         if len(published):
             first = published.iloc[0]
@@ -215,6 +221,7 @@ def assessment_columns(kpis: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
                 "published_group": first["group"],
                 "published_period": first["period"],
                 "published_value": first["value"],
+                "published_better": None if pd.isna(first["better"]) else bool(first["better"]),
             }
         out.append(row)
     table = pd.DataFrame(out, columns=ASSESSMENT_COLUMNS, index=kpis.index)

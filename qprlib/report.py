@@ -452,7 +452,14 @@ def cover_performance(ctx: Context) -> Markdown:
         rag_counts(ctx),
         "2.3. " + red,
         f"2.4. {ctx.summary.direction_sentence()}",
+        *_comparison_paragraph(ctx, "2.5. "),
     )
+
+
+def _comparison_paragraph(ctx: Context, number: str = "") -> list[str]:
+    """The comparator sentence as its own paragraph, or nothing without comparator data."""
+    sentence = summary.comparison_sentence(ctx.current)
+    return [number + md_escape(sentence)] if sentence else []
 
 
 def cover_recommendation(ctx: Context) -> Markdown:
@@ -590,6 +597,7 @@ def executive_summary(ctx: Context) -> Markdown:
         s.summary_paragraph(),
         rag_counts(ctx),
         s.direction_sentence(),
+        *_comparison_paragraph(ctx),
         call_words,
     )
 

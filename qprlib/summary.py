@@ -354,3 +354,51 @@ def trend_sentence(trend: pd.DataFrame) -> str:
         moved = f"stayed at {b}" if a == b else f"went from {a} to {b}"
         parts.append(f"the number of KPIs rated {level} {moved}")
     return f"Over {span}, {parts[0]} and {parts[1]}."
+
+
+# --- comparators: the cover's sentence (issue 17) ---------------------------------------------
+
+QUARTILE_PLACES = {1: "the best quartile", 2: "the second quartile", 3: "the third quartile",
+                   4: "the worst quartile"}  # fmt: skip
+
+
+def comparison_sentence(table: pd.DataFrame) -> str:
+    """'Of the 12 KPIs with comparator data, four are in the best quartile of similar
+    councils, one is in the second quartile, five are in the third quartile and two are in
+    the worst quartile; four are better than the England figure.' ('' when no KPI has
+    comparator data).
+
+    Needs the assessment's comparator_group, comparator_quartile, published_group and
+    published_better columns (qprlib.compare); KPIs only.
+    """
+    kpis = _kpis(table)
+    if "comparator_quartile" not in kpis.columns:
+        return ""
+    ranked = kpis.loc[kpis["comparator_quartile"].notna()]
+    published = kpis.loc[kpis["published_better"].notna()]
+    compared = kpis.loc[kpis.index.isin(ranked.index) | kpis.index.isin(published.index)]
+    if compared.empty:
+        return ""
+    n = len(compared)
+    text = f"Of the {n} KPI{_s(n)} with comparator data, "
+    clauses = []
+    if len(ranked):
+        group = ranked["comparator_group"].iloc[0]
+        counts = ranked["comparator_quartile"].astype(int).value_counts()
+        for q, place in QUARTILE_PLACES.items():
+            k = int(counts.get(q, 0))
+            if k:
+                clauses.append(f"{_subject(k)} in {place}")
+        clauses[0] += f" of {group}"
+        text += _listed(clauses)
+    if len(published):
+        name = published["published_group"].iloc[0]
+        better = int(published["published_better"].astype(bool).sum())
+        than = f"better than the {name} figure"
+        clause = f"{_subject(better)} {than}" if better else f"none are {than}"
+        text += ("; " if len(ranked) else "") + clause
+    return text + "."
+
+
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -33,6 +33,7 @@ DOCUMENTED_COLUMNS = [  # docs/internals.md, plus missing_action (data-quality f
     "comparison", "comparator_group", "comparator_period", "comparator_count", "comparator_rank",
     "comparator_quartile", "comparator_mean", "comparator_median", "comparator_lower_quartile",
     "comparator_upper_quartile", "published_group", "published_period", "published_value",
+    "comparator_value", "published_better",
     "risks",  # commentary.csv's optional risks column (issue 17: the call-in briefing)
 ]  # fmt: skip
 NOT_IMPROVING = "Red and not improving (stable or no clear trend)"

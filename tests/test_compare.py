@@ -101,6 +101,8 @@ def test_comparison_words_and_assessment_columns():
     )
     assert columns.loc[0, "comparator_quartile"] == 2
     assert columns.loc[0, "published_value"] == 81.3
+    assert columns.loc[0, "comparator_value"] == COUNCIL
+    assert columns.loc[0, "published_better"] is False  # 78 against 81.3, higher is better
     assert columns.loc[1, "comparison"] is None  # a KPI without comparators shows none
     assert np.isnan(columns.loc[1, "comparator_rank"])
 

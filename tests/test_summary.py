@@ -519,3 +519,21 @@ def test_trend_sentence():
         "went from 11 to 8 and the number of KPIs rated Green went from 16 to 15."
     )
     assert trend_sentence(trend.iloc[:1]) == ""
+
+
+def test_comparison_sentence_counts_quartiles_and_better_than_england():
+    from qprlib.summary import comparison_sentence
+
+    t = table(["Green"] * 5, ["stable"] * 5).assign(
+        comparator_group="similar councils",
+        comparator_quartile=[1, 1, 3, None, 4],
+        published_group="England",
+        published_better=[True, False, True, None, False],
+    )
+    assert comparison_sentence(t) == (
+        "Of the 4 KPIs with comparator data, two are in the best quartile of similar councils, "
+        "one is in the third quartile and one is in the worst quartile; two are better than "
+        "the England figure."
+    )
+    assert comparison_sentence(t.assign(comparator_quartile=None, published_better=None)) == ""
+    assert comparison_sentence(table(["Green"], ["stable"])) == ""  # no comparison columns
