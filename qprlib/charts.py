@@ -202,16 +202,64 @@ def kpi_alt(name: str, frequency: str, history: pd.DataFrame, unit: str, polarit
     )
 
 
+# Comparator lines (qprlib.compare.series): colour, line style and marker each differ from
+# the target (dashed) and floor (dotted) lines, which are black.
+COMPARATOR_STYLE = {False: ("#1d70b8", "-", "s"), True: ("#4c2c92", "-.", "^")}  # ranked, published
+
+
+def comparator_label(group: str, published: bool) -> str:
+    """'Median of similar councils' (a ranked group) or 'England' (a published figure)."""
+    return group if published else f"Median of {group}"
+
+
+def _comparator_lines(ax, comparators: pd.DataFrame, start, end) -> None:
+    shown = comparators.loc[comparators["period"].between(start, end)]
+    for (group, published), line in shown.groupby(["group", "published"], sort=False):
+        colour, style, marker = COMPARATOR_STYLE[bool(published)]
+        line = line.sort_values("period")
+        ax.plot(line["period"], line["value"], color=colour, linestyle=style, linewidth=1.3,
+                marker=marker, markersize=4,
+                label=textwrap.fill(comparator_label(group, bool(published)), 18),
+                zorder=1.5)  # fmt: skip
+
+
+def comparator_alt(comparators: pd.DataFrame, unit: str, end) -> str:
+    """' Median of similar councils 75.2% and England 74.3% in June 2023.' ('' without)."""
+    shown = comparators.loc[comparators["period"] <= end]
+    if shown.empty:
+        return ""
+    latest = shown["period"].max()
+    at = shown.loc[shown["period"] == latest]
+    parts = [
+        f"{comparator_label(r.group, bool(r.published))} {format_value(r.value, unit)}"
+        for r in at.itertuples(index=False)
+    ]
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f" {joined} in {latest:%B %Y}."
+
+
 def kpi_chart(
-    name: str, history: pd.DataFrame, unit: str, polarity: str, frequency: str = "monthly"
+    name: str,
+    history: pd.DataFrame,
+    unit: str,
+    polarity: str,
+    frequency: str = "monthly",
+    comparators: pd.DataFrame | None = None,
 ) -> Chart:
     """KPI history with target and floor lines, each point marked by RAG (shape and colour).
 
     Needs history columns period_end, value, target, floor, rag (one indicator, oldest first).
+    `comparators`: compare.series rows of this KPI (group, published, period, value), drawn
+    as the comparator median and published-figure lines within the charted period.
     """
     h = history.sort_values("period_end")
     with matplotlib.rc_context(STYLE):
         fig, ax = _figure()
+        extra = ""
+        if comparators is not None and len(comparators) and len(h):
+            first, last = h["period_end"].min(), h["period_end"].max()
+            _comparator_lines(ax, comparators, first, last)
+            extra = comparator_alt(comparators.loc[comparators["period"] >= first], unit, last)
         ax.plot(h["period_end"], h["value"], color="#505a5f", linewidth=1.2, zorder=2)
         for line, column, style in (("Target", "target", "--"), ("Floor standard", "floor", ":")):
             ax.plot(
@@ -251,7 +299,7 @@ def kpi_chart(
             )
         _style_time_axis(ax, h["period_end"], unit)
         _legend(ax)
-        return _encode(fig, kpi_alt(name, frequency, h, unit, polarity))
+        return _encode(fig, kpi_alt(name, frequency, h, unit, polarity) + extra)
 
 
 def activity_alt(name: str, frequency: str, history: pd.DataFrame, unit: str) -> str:

@@ -674,7 +674,15 @@ def kpi_chart(ctx: Context, row: pd.Series) -> charts.Chart | Markdown:
     h = _shown_history(ctx, row)
     if h["value"].notna().sum() == 0:
         return Markdown("No values have been recorded for this indicator.\n")
-    return charts.kpi_chart(row["name"], h, row["unit"], row["polarity"], row["frequency"])
+    lines = compare.series([row["id"]], ctx.data.comparators, _groups(ctx))
+    return charts.kpi_chart(
+        row["name"], h, row["unit"], row["polarity"], row["frequency"], comparators=lines
+    )
+
+
+def _groups(ctx: Context) -> dict:
+    """The comparator groups the assessment was made with (none: no comparator lines)."""
+    return compare.groups_from_json(ctx.settings.comparator_groups)
 
 
 def _kpi_facts(row: pd.Series) -> str:

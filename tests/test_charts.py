@@ -282,3 +282,25 @@ def test_headline_trend_chart_says_every_quarters_counts():
         "Stacked bar chart of KPIs by RAG rating in each of the last 2 quarters: "
         "2023/24 Q1 16 Green, 11 Amber, 11 Red; 2023/24 Q2 15 Green, 15 Amber, 8 Red."
     )
+
+
+def test_kpi_chart_draws_the_comparator_median_and_england_labelled():
+    periods = [MONTHS[-7], MONTHS[-4], pd.Timestamp("2019-06-30")]  # the last is off the chart
+    lines = pd.DataFrame(
+        {
+            "id": "K",
+            "group": ["similar councils"] * 3 + ["England"] * 3,
+            "published": [False] * 3 + [True] * 3,
+            "period": periods * 2,
+            "value": [80.0, 81.3, 60.0, 82.0, 83.0, 61.0],
+        }
+    )
+    chart = charts.kpi_chart(NAME, kpi_history(), "percent", "higher", comparators=lines)
+    assert chart.alt.endswith(
+        f"Median of similar councils 81.3% and England 83% in {MONTHS[-4]:%B %Y}."
+    )
+    labels = re.findall(rb"<!-- (.*?) -->", chart.svg)
+    assert b"Median of similar" in labels and b"England" in labels  # in the legend
+    assert labels.index(b"England") < labels.index(b"Target")  # beside target and floor
+    without = charts.kpi_chart(NAME, kpi_history(), "percent", "higher")
+    assert b"England" not in without.svg and "Median" not in without.alt
