@@ -92,6 +92,11 @@ KPIS_CSV_COLUMNS = [  # docs/internals.md, "Assessment"
     "upper", "rag", "previous_rag", "direction", "spc_variation", "spc_assurance",
     "spc_trial_limits", "activity_alert", "commentary", "action", "author", "call_in",
     "call_in_reason", "missing_action", "value_status",
+    # comparators (issue 17): qprlib.compare.ASSESSMENT_COLUMNS, then commentary's risks
+    "comparison", "comparator_group", "comparator_period", "comparator_count", "comparator_rank",
+    "comparator_quartile", "comparator_mean", "comparator_median", "comparator_lower_quartile",
+    "comparator_upper_quartile", "published_group", "published_period", "published_value",
+    "comparator_value", "published_better", "risks",
 ]  # fmt: skip
 
 
@@ -367,6 +372,33 @@ def kpis_csv(sample_site) -> pd.DataFrame:
 
 def test_kpis_csv_has_the_documented_columns(kpis_csv):
     assert list(kpis_csv.columns) == KPIS_CSV_COLUMNS
+
+
+def test_kpis_csv_ranks_the_council_among_its_comparators_as_defined(sample_site, repo_root):
+    """Rank = 1 + the similar councils better than Wealdshire's own June 2023 figure (the
+    latest comparator period before the quarter's end); quartile = ceil(4 x rank / 16);
+    England's figure as published (README "Comparing with other councils")."""
+    data = repo_root / "data"
+    comparators = pd.read_csv(data / "comparators.csv")
+    values = pd.read_csv(data / "values.csv").set_index(["id", "period_end"])["value"]
+    polarity = pd.read_csv(data / "indicators.csv").set_index("id")["polarity"]
+    june = comparators[comparators["period"] == "2023-06-30"]
+    kpis = pd.read_csv(sample_site / SLUG / "kpis.csv")
+    compared = kpis[kpis["comparison"].notna()].set_index("id")
+    assert sorted(compared.index) == sorted(june["id"].unique())  # the 12, no others
+    for id_, rows in june.groupby("id"):
+        own = values[(id_, "2023-06-30")]
+        sign = 1 if polarity[id_] == "higher" else -1
+        others = rows.loc[rows["area_name"] != "England", "value"]
+        rank = 1 + int((sign * others > sign * own).sum())
+        quartile = -(-4 * rank // 16)
+        row = compared.loc[id_]
+        assert (row["comparator_rank"], row["comparator_count"]) == (rank, 16), id_
+        assert row["comparator_quartile"] == quartile, id_
+        assert row["published_value"] == rows.loc[rows["area_name"] == "England", "value"].item()
+        assert row["comparison"].startswith(
+            ["1st (best)", "2nd", "3rd", "4th (worst)"][quartile - 1]
+        )
 
 
 def test_kpis_csv_has_one_row_per_reported_indicator_in_file_order(kpis_csv):
