@@ -6,18 +6,27 @@ STAMP  := $(VENV)/.installed
 QUARTER ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps report test test-fast lab bench lint format clean
+.PHONY: help setup lock system-deps report test test-fast lab bench lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+LOCK   := requirements/dev.txt
+
+# The exact versions of the lock file (make lock), then qprlib itself from this checkout;
+# pip check fails if pyproject.toml needs something the lock does not hold (run make lock).
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install qprlib with its dev extras
+setup: $(STAMP) ## Create .venv: qprlib and its dev tools at the locked versions (requirements/)
+
+lock: ## Re-resolve pyproject.toml into requirements/dev.txt and runtime.txt (needs PyPI)
+	@bash scripts/lock.sh
 
 system-deps: ## Install chromium, poppler and axe-core for the browser/PDF tests (Debian, as root)
 	@bash scripts/install-system-deps.sh

@@ -50,9 +50,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def version() -> str:
+    """qprlib's version ('0.1.0'): qprlib.__version__, which pyproject.toml also reads."""
+    from qprlib import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `qpr` argument parser (public: the README and scheduled jobs rely on these options)."""
     parser = _Parser(prog="qpr", description="Quarterly Performance Report workbook")
+    parser.add_argument(
+        "--version", action="version", version=f"qpr (qprlib) {version()}", help="show the version"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     build = commands.add_parser("build", help="execute and render a quarter's reports")
