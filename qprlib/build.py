@@ -45,7 +45,13 @@ import yaml
 
 from qprlib import papers, provenance
 from qprlib.errors import ParamsError, QprError
-from qprlib.params import RunParams, find_project_root, load_params, resolve_quarter
+from qprlib.params import (
+    RunParams,
+    check_meeting_date,
+    find_project_root,
+    load_params,
+    resolve_quarter,
+)
 from qprlib.periods import Quarter
 
 EXIT_OK, EXIT_REPORT_FAILED = 0, 1  # as qprlib.cli; 2 is any QprError, raised to the CLI
@@ -225,6 +231,7 @@ def _build(
 ) -> int:
     started = provenance.utc_now()
     params = load_params(resolve_quarter(quarter, paths.params), paths.params)
+    check_meeting_date(params)  # empty (new-quarter) or an earlier quarter's: not for Cabinet
     data = load_data(_under_root(Path(data_dir), paths.root), params)
     check_quarter(data, params.quarter)
     if render and engine == "quarto":

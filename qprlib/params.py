@@ -8,6 +8,7 @@ problem is reported with the file, line and key, and what is expected.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import difflib
 import os
 import re
@@ -164,6 +165,14 @@ def _optional_text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected some text (quote it if it looks like a number or date)")
     return value.strip()
+
+
+def _date_or_blank(value: Any) -> str:
+    """A date, or blank: not set yet (`qpr new-quarter` leaves the meeting date so, and
+    `qpr build` refuses it until it is set: check_meeting_date)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    return _iso_date(value)
 
 
 def _iso_date(value: Any) -> str:
@@ -394,7 +403,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "quarter": _quarter,
     "council": _text,
     "committee": _text,
-    "meeting_date": _iso_date,
+    "meeting_date": _date_or_blank,
     "author": _people,
     "directorates": _text_list,
     "dot_method": _one_of(*DOT_METHODS),
@@ -654,6 +663,49 @@ def find_project_root(start: Path | None = None) -> Path:
     raise ParamsError(f"{start}: no {PARAMS_DIR}/ folder here or above; run qpr in the project")
 
 
+def for_notebook(
+    quarter: str | None,
+    data_dir: str | Path | None,
+    given: Mapping[str, Any],
+    start=None,
+    directorate: str | None = None,
+) -> tuple[str, str, dict[str, Any]]:
+    """What a notebook run by hand uses, read from the same files as `qpr build`.
+
+    A notebook's `parameters` cell leaves a setting as None to mean "as params/ says": the
+    project is the folder holding params/ (the working folder or above it, so JupyterLab in
+    notebooks/ and stock papermill in the project root find the same one); `quarter` may be
+    'latest' (the latest params/*.yml) or 'current'; a None in `given` is replaced by the value
+    defaults.yml + the quarter's file give it (as RunParams.notebook_values), data_dir None by
+    the project's data/. Any value set in the cell (or injected by papermill) is kept. For a
+    `directorate` dashboard its addressing is `RunParams.dashboard_values`, as the build's.
+    Returns (quarter, data_dir, given with its None values filled in).
+    """
+    needs_params = any(value is None for value in given.values())
+    text = str(quarter).strip() if quarter is not None else "latest"
+    named = text.lower() in ("", "latest", "current")
+    if not (needs_params or named or data_dir is None):
+        return text, str(data_dir), dict(given)
+    root = find_project_root(Path(start) if start else None)
+    params_dir = root / PARAMS_DIR
+    chosen = resolve_quarter(None if text == "" else text, params_dir)
+    filled = dict(given)
+    if needs_params:
+        loaded = load_params(chosen, params_dir)
+        values = loaded.notebook_values()
+        if directorate:
+            values |= loaded.dashboard_values(directorate)
+        unknown = [k for k, v in given.items() if v is None and k not in values]
+        if unknown:
+            raise ParamsError(
+                f"notebook parameters {', '.join(unknown)}: None, but params/ has no such "
+                f"setting; expected a value in the parameters cell"
+            )
+        filled = {k: values[k] if v is None else v for k, v in given.items()}
+    folder = root / "data" if data_dir is None else Path(data_dir)
+    return str(chosen), str(folder), filled
+
+
 def new_quarter(text: str, params_dir: Path | None = None) -> Path:
     """Write params/<slug>.yml for the quarter from the latest earlier one; never overwrite."""
     params_dir = params_dir or find_project_root() / PARAMS_DIR
@@ -677,10 +729,46 @@ def new_quarter(text: str, params_dir: Path | None = None) -> Path:
 
 
 CARRIED = {
-    "meeting_date": "carried over from {previous}: set this quarter's meeting date",
     "author": "carried over from {previous}: check",
     "assurance_meeting_date": "carried over from {previous}: set this quarter's date",
 }
+CLEARED = {  # a new quarter's value of these is never the previous quarter's
+    "meeting_date": (
+        '""',
+        "TODO the date of this quarter's meeting, YYYY-MM-DD (qpr build refuses it empty)",
+    ),
+}
+
+
+def where_set(sources: tuple[Path, ...], key: str) -> str:
+    """'params/2023-24-q3.yml, line 4, key 'meeting_date'': the last file setting `key` (the
+    one that wins) and its line; the quarter's own file when no file sets it."""
+    for source in reversed(sources):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            lines = source.read_text(encoding="utf-8-sig").splitlines()
+            for number, line in enumerate(lines, start=1):
+                if line.startswith(f"{key}:"):
+                    return _where(source, number, key)
+    return _where(sources[-1], key=key) if sources else f"params, key '{key}'"
+
+
+def check_meeting_date(params: RunParams) -> None:
+    """Raise ParamsError unless the meeting date is set and after the quarter ended: an empty
+    date (as `qpr new-quarter` writes it) or one from an earlier quarter's cycle (carried over
+    from the previous file) must not reach a cover report."""
+    quarter, where = params.quarter, where_set(params.sources, "meeting_date")
+    ended = quarter.end.isoformat()
+    if not params.meeting_date:
+        raise ParamsError(
+            f"{where}: empty; expected the date of the meeting the {quarter} reports go to, "
+            f"written YYYY-MM-DD, after the quarter ended on {ended}"
+        )
+    if params.meeting_date <= ended:
+        raise ParamsError(
+            f"{where}: {params.meeting_date} is not after {quarter} ended ({ended}), so it is an "
+            f"earlier quarter's meeting; expected the date of the meeting the {quarter} reports "
+            "go to, written YYYY-MM-DD"
+        )
 
 
 def _next_quarter_text(
@@ -698,11 +786,16 @@ def _next_quarter_text(
         if key == "comparator_groups":  # (name, codes) pairs back to a mapping of lists
             shown = {name: c if isinstance(c, str) else list(c) for name, c in value}
         line = f"{key}: {_scalar(shown)}"
-        if key in CARRIED:
+        if key in CLEARED:
+            line = f"{key}: {CLEARED[key][0]}  # {CLEARED[key][1]}"
+        elif key in CARRIED:
             line += f"  # TODO {CARRIED[key].format(previous=previous)}"
         if key == "directorates" and not shown:
             line += "  # empty: every directorate in the data"
         lines.append(line)
+    lines += [
+        f"{key}: {text}  # {note}" for key, (text, note) in CLEARED.items() if key not in values
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -137,8 +137,8 @@ class Context:
 
 
 def prepare(
-    quarter: str,
-    data_dir: str | Path = "../data",
+    quarter: str | None,
+    data_dir: str | Path | None = "../data",
     *,
     directorate: str | None = None,
     council: str = "",
@@ -174,20 +174,35 @@ def prepare(
     `directorate_contacts` and `directorate_background` (one document a line), when given.
     `author`: one person a line. `build_details`: `about` prints the build record.
     `directorates` (one a line) and the HALTON_TEXTS settings: the halton cover's.
+
+    A notebook run by hand leaves settings as None (and `quarter` 'latest', `data_dir` None):
+    those are read from params/defaults.yml and the quarter's file, as `qpr build` reads them
+    (`params.for_notebook`); values given here, or injected by papermill, win.
     """
-    texts = {k: settings.pop(k) for k in HALTON_TEXTS if k in settings}
-    parameters = {
-        "quarter": quarter, "data_dir": str(data_dir), "directorate": directorate,
+    named = {
         "council": council, "committee": committee, "meeting_date": meeting_date,
-        "author": author, "decision_no": decision_no, "contacts": _contact_blocks(contacts),
+        "author": author, "decision_no": decision_no, "contacts": contacts,
         "directorate_committee": directorate_committee,
         "directorate_author": directorate_author,
         "directorate_meeting_date": directorate_meeting_date,
-        "directorate_contacts": _contact_blocks(directorate_contacts),
-        "directorate_background": _lines(directorate_background),
-        "build_details": build_details, "directorates": _lines(directorates),
+        "directorate_contacts": directorate_contacts,
+        "directorate_background": directorate_background,
+        "build_details": build_details, "directorates": directorates,
         "assurance_meeting": assurance_meeting,
-        "assurance_meeting_date": assurance_meeting_date, **texts, **settings,
+        "assurance_meeting_date": assurance_meeting_date, **settings,
+    }  # fmt: skip
+    if data_dir is None or None in named.values() or str(quarter).lower() in _NAMED_QUARTERS:
+        from qprlib.params import for_notebook
+
+        quarter, data_dir, named = for_notebook(quarter, data_dir, named, directorate=directorate)
+    settings = {k: v for k, v in named.items() if k in settings}
+    texts = {k: settings.pop(k) for k in HALTON_TEXTS if k in settings}
+    parameters = {
+        "quarter": quarter, "data_dir": str(data_dir), "directorate": directorate, **named,
+        "contacts": _contact_blocks(named["contacts"]),
+        "directorate_contacts": _contact_blocks(named["directorate_contacts"]),
+        "directorate_background": _lines(named["directorate_background"]),
+        "directorates": _lines(named["directorates"]), **texts, **settings,
     }  # fmt: skip
     # comparator groups given (as `qpr build` passes them): comparators.csv is checked
     # against them; none ('' as a notebook's default): the build checked, or nothing to check
@@ -205,6 +220,9 @@ def prepare(
     }
     saved = io.read_frames_json(assessment_path) if assessment_path else None
     return context(data, quarter, parameters=parameters, provenance=recorded, saved=saved)
+
+
+_NAMED_QUARTERS = ("", "latest", "current", "none")
 
 
 def _contact_blocks(contacts: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:

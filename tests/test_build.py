@@ -275,6 +275,25 @@ def test_params_problems_are_exit_2_with_file_line_and_key(
     assert not (project / "build").exists()
 
 
+@pytest.mark.parametrize(
+    "meeting, expected",
+    [
+        ('""', "line 2, key 'meeting_date': empty; expected the date of the meeting"),
+        ("2023-07-06", "line 2, key 'meeting_date': 2023-07-06 is not after 2023/24 Q2 ended"),
+    ],
+)
+def test_an_empty_or_earlier_quarters_meeting_date_is_exit_2_naming_the_line(
+    project, monkeypatch, capsys, meeting, expected
+):
+    text = QUARTER.replace("meeting_date: 2024-01-04", f"meeting_date: {meeting}")
+    (project / "params" / f"{SLUG}.yml").write_text(text)
+    monkeypatch.setattr(build_module, "load_data", pytest.fail)  # params are checked first
+    assert cli_build(project, monkeypatch) == 2
+    message = capsys.readouterr().err
+    assert f"{SLUG}.yml, {expected}" in message and "Traceback" not in message
+    assert not (project / "build").exists()
+
+
 def test_new_quarter_from_the_command_line_writes_once(project, monkeypatch, capsys):
     monkeypatch.chdir(project)
     assert cli.main(["new-quarter", "2023/24 Q3"]) == 0

@@ -80,11 +80,19 @@ def test_parameters_cell_is_typed_commented_and_known(name):
     for line in lines:
         if line.startswith("#"):
             continue
-        assert re.match(r"^\w+: (str|int|float|bool) = .+  # \S", line), line
+        assert re.match(r"^\w+: (str|int|float|bool)( \| None)? = .+  # \S", line), line
     names = declared(nb)
     assert set(names) <= PARAMETER_NAMES
     assert {"quarter", "data_dir", "git_commit", "data_hash", "run_time"} <= set(names)
-    assert names["quarter"] == "2023/24 Q2" and names["data_dir"] == "../data"
+    # Run by hand, a notebook reads params/ as `qpr build` does (issue 12): None = from there.
+    assert names["quarter"] == "latest" and names["data_dir"] is None
+    from qprlib.params import load_params
+
+    sample = load_params("2023/24 Q2", ROOT / "params")
+    settings = set(sample.notebook_values()) | set(sample.dashboard_values("Public Health"))
+    for key, default in names.items():
+        if key not in ("quarter", "data_dir"):
+            assert (default is None) == (key in settings), key
 
 
 @pytest.mark.parametrize("name", REPORTS)
@@ -261,3 +269,30 @@ def test_briefing_runs_and_says_why_each_kpi_was_called_in(tmp_path):
     assert (
         text.count("**Risks:**") == 12 and text.count("Performance Assurance Team decision") == 12
     )
+
+
+@pytest.mark.slow
+def test_stock_papermill_in_the_project_root_reads_the_params_files(tmp_path):
+    """Issue 12: `papermill notebooks/cover.ipynb out.ipynb` from the project root (no -p, no
+    -f) failed on '../data', and Run All in JupyterLab ignored params/: the cover had no
+    contacts. Now both read params/defaults.yml + the latest quarter file, as `qpr build`."""
+    import subprocess
+    import sys
+
+    from qprlib.params import load_params
+
+    out = tmp_path / "cover.ipynb"
+    done = subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/cover.ipynb", str(out), "-k", "python3",
+         "-p", "author", "Overridden in the parameters"],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    nb = nbformat.read(out, as_version=4)
+    check_clean(nb)
+    text = words(markdown_text(nb))
+    q2 = load_params("2023/24 Q2", ROOT / "params")  # the latest sample params file
+    assert "Priya Sharma" in text and "Tom Ellison" in text  # contacts: 2023-24-q2.yml
+    assert q2.council in text  # defaults.yml
+    assert "Overridden in the parameters" in text  # a value given still wins
+    assert "No contact details were given" not in text

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from qprlib.errors import ParamsError
-from qprlib.params import RunParams, load_params, new_quarter, resolve_quarter
+from qprlib.params import (
+    RunParams,
+    check_meeting_date,
+    for_notebook,
+    load_params,
+    new_quarter,
+    resolve_quarter,
+)
 from qprlib.periods import Quarter
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params"
@@ -198,10 +205,83 @@ def test_new_quarter_writes_the_next_file_from_the_previous_one(params_dir):
     assert path == params_dir / "2023-24-q3.yml"
     text = path.read_text()
     assert "quarter: 2023/24 Q3" in text
-    assert "TODO" in text.split("meeting_date")[1].splitlines()[0]  # carried: please update
+    line = next(line for line in text.splitlines() if line.startswith("meeting_date:"))
+    assert line.startswith('meeting_date: ""  # TODO')  # left empty, never Q2's meeting
     params = load_params("2023/24 Q3", params_dir)
-    assert params.meeting_date == "2024-01-04"
+    assert params.meeting_date == ""
     assert params.author == "Chief Executive"
+    with pytest.raises(ParamsError) as caught:  # and `qpr build` refuses it until it is set
+        check_meeting_date(params)
+    number = text.splitlines().index(line) + 1
+    assert f"params/2023-24-q3.yml, line {number}, key 'meeting_date': empty" in str(caught.value)
+    assert "empty; expected the date of the meeting" in str(caught.value)
+
+
+def test_new_quarter_writes_an_empty_meeting_date_when_the_previous_file_had_none(params_dir):
+    (params_dir / "2023-24-q2.yml").write_text(Q2.replace("meeting_date: 2024-01-04\n", ""))
+    text = new_quarter("2023/24 Q3", params_dir).read_text()
+    assert 'meeting_date: ""  # TODO' in text
+
+
+@pytest.mark.parametrize(
+    "meeting, problem",
+    [
+        ("2024-01-04", None),  # after Q2 ended on 30 September 2023
+        ("2023-10-01", None),  # the day after
+        ("2023-09-30", "2023-09-30 is not after 2023/24 Q2 ended (2023-09-30)"),
+        ("2023-07-06", "2023-07-06 is not after 2023/24 Q2 ended"),  # Q1's meeting, carried
+    ],
+)
+def test_the_meeting_date_must_be_after_the_quarter_ended(params_dir, meeting, problem):
+    text = Q2.replace("2024-01-04", meeting)
+    (params_dir / "2023-24-q2.yml").write_text(text)
+    params = load_params("2023/24 Q2", params_dir)
+    if problem is None:
+        check_meeting_date(params)
+        return
+    with pytest.raises(ParamsError) as caught:
+        check_meeting_date(params)
+    assert "params/2023-24-q2.yml, line 2, key 'meeting_date': " in str(caught.value)
+    assert problem in str(caught.value) and "earlier quarter's meeting" in str(caught.value)
+
+
+def test_a_meeting_date_set_only_in_defaults_is_located_there(params_dir):
+    (params_dir / "2023-24-q2.yml").write_text(Q2.replace("meeting_date: 2024-01-04\n", ""))
+    (params_dir / "defaults.yml").write_text(DEFAULTS + "meeting_date: 2023-01-05\n")
+    with pytest.raises(ParamsError, match=r"defaults.yml, line 5, key 'meeting_date': 2023-01-05"):
+        check_meeting_date(load_params("2023/24 Q2", params_dir))
+
+
+def test_the_sample_quarters_meeting_dates_pass():
+    for quarter in ("2023/24 Q2", "2022/23 Q4"):
+        check_meeting_date(load_params(quarter, REPO_PARAMS))
+
+
+# --- notebooks run by hand read the same params (issue 12) ---------------------------------
+
+
+def test_a_notebook_setting_left_none_comes_from_params(params_dir, monkeypatch):
+    project = params_dir.parent
+    (project / "notebooks").mkdir()
+    monkeypatch.chdir(project / "notebooks")  # JupyterLab runs a notebook in its folder
+    given = {"council": None, "author": "Override", "dot_window_quarters": None, "contacts": None}
+    quarter, data_dir, values = for_notebook("latest", None, given)
+    assert quarter == "2023/24 Q2"  # the latest params file
+    assert Path(data_dir) == project / "data"
+    assert values == {
+        "council": "Fixture Council",  # defaults.yml
+        "author": "Override",  # set in the parameters cell: kept
+        "dot_window_quarters": 8,
+        "contacts": "",
+    }
+    monkeypatch.chdir(project)  # stock papermill in the project root: the same files
+    assert for_notebook("latest", None, given) == (quarter, data_dir, values)
+
+
+def test_a_notebook_with_every_value_set_reads_no_params(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no params/ anywhere near: not needed
+    given = {"council": "C", "author": ""}
+    assert for_notebook("2023/24 Q2", "data", given) == ("2023/24 Q2", "data", given)
 
 
 def test_new_quarter_keeps_awkward_text_intact(params_dir):
