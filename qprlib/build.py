@@ -231,9 +231,9 @@ def _build(
 ) -> int:
     started = provenance.utc_now()
     params = load_params(resolve_quarter(quarter, paths.params), paths.params)
-    check_meeting_date(params)  # empty (new-quarter) or an earlier quarter's: not for Cabinet
     data = load_data(_under_root(Path(data_dir), paths.root), params)
     check_quarter(data, params.quarter)
+    check_meeting_date(params)  # empty (new-quarter) or an earlier quarter's: not for Cabinet
     if render and engine == "quarto":
         check_engine(engine)  # quarto asked for but not installed: stop before running anything
     names = choose_directorates(

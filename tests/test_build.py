@@ -287,7 +287,7 @@ def test_an_empty_or_earlier_quarters_meeting_date_is_exit_2_naming_the_line(
 ):
     text = QUARTER.replace("meeting_date: 2024-01-04", f"meeting_date: {meeting}")
     (project / "params" / f"{SLUG}.yml").write_text(text)
-    monkeypatch.setattr(build_module, "load_data", pytest.fail)  # params are checked first
+    monkeypatch.setattr(build_module, "execute", pytest.fail)  # nothing runs
     assert cli_build(project, monkeypatch) == 2
     message = capsys.readouterr().err
     assert f"{SLUG}.yml, {expected}" in message and "Traceback" not in message

@@ -80,7 +80,7 @@ def test_parameters_cell_is_typed_commented_and_known(name):
     for line in lines:
         if line.startswith("#"):
             continue
-        assert re.match(r"^\w+: (str|int|float|bool)( \| None)? = .+  # \S", line), line
+        assert re.match(r"^\w+: (str|int|float|bool) = .+  # \S", line), line
     names = declared(nb)
     assert set(names) <= PARAMETER_NAMES
     assert {"quarter", "data_dir", "git_commit", "data_hash", "run_time"} <= set(names)
@@ -293,6 +293,6 @@ def test_stock_papermill_in_the_project_root_reads_the_params_files(tmp_path):
     text = words(markdown_text(nb))
     q2 = load_params("2023/24 Q2", ROOT / "params")  # the latest sample params file
     assert "Priya Sharma" in text and "Tom Ellison" in text  # contacts: 2023-24-q2.yml
-    assert q2.council in text  # defaults.yml
+    assert f"**To:** {q2.committee} – 4 January 2024" in text  # its meeting_date
     assert "Overridden in the parameters" in text  # a value given still wins
     assert "No contact details were given" not in text
