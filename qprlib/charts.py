@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from qprlib.tables import (
+    DIRECTION_WORDS,
     NO_RATING_COLOUR,
     RAG_COLOURS,
     SPC_ASSURANCE_WORDS,
@@ -36,19 +37,19 @@ matplotlib.use("Agg")  # static images; no display needed under papermill or cro
 
 # 7 inches wide: printed at the A4 text width (6.85 in) the 10 pt labels stay >= 9.5 pt, and
 # on screen (CSS width 48rem = 768 px for 672 px of SVG) they are >= 14 px.
-WIDTH, HEIGHT, DPI = 7.0, 3.0, 96  # inches, inches, SVG user units per inch (CSS pixels)
+WIDTH, HEIGHT, DPI = 7.0, 2.5, 96  # inches, inches, SVG user units per inch (CSS pixels)
 FONT_SIZE = 10  # points, axis and legend text alike
 MARGINS = (0.95, 2.05, 0.45, 0.1)  # left, right (the legend), bottom, top, in inches
 INK, GRID, BAND = "#0b0c0c", "#d8dadb", "#dbe6f0"
 RAG_MARKERS = {"Green": "o", "Amber": "D", "Red": "X"}  # shape carries RAG without colour
 RAG_MARKER_SIZES = {"Green": 40, "Amber": 34, "Red": 64}  # similar visual weight
 # NHS Making Data Count point colours, darkened to >= 3:1 on white; shapes differ as well.
-SPC_STYLE = {
-    "common_cause": ("#6f777b", "o", "Common cause"),
-    "special_cause_improvement": ("#1d70b8", "^", "Special cause: improving"),
-    "special_cause_concern": ("#a8005a", "v", "Special cause: concerning"),  # not Amber's orange
-    "special_cause_neutral_high": ("#4c2c92", "D", "Special cause: higher"),
-    "special_cause_neutral_low": ("#4c2c92", "D", "Special cause: lower"),
+SPC_STYLE = {  # legend words as the reading says them (spc_reading), not SPC jargon
+    "common_cause": ("#6f777b", "o", "Normal variation"),
+    "special_cause_improvement": ("#1d70b8", "^", "Unusual: better"),
+    "special_cause_concern": ("#a8005a", "v", "Unusual: worse"),  # not Amber's orange
+    "special_cause_neutral_high": ("#4c2c92", "D", "Unusual: higher"),
+    "special_cause_neutral_low": ("#4c2c92", "D", "Unusual: lower"),
 }
 STYLE = {
     "font.size": FONT_SIZE,
@@ -165,7 +166,8 @@ def _style_time_axis(ax, dates: pd.Series, unit: str) -> None:
     ax.set_ylabel(_unit_label(unit))
     span_days = (dates.max() - dates.min()).days if len(dates) else 0
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{mdates.num2date(x):%b %Y}"))
-    months = (3, 6, 9, 12) if span_days < 550 else (3, 9) if span_days < 1100 else (3,)
+    # 10 pt labels: at most about five along 5 inches
+    months = (3, 6, 9, 12) if span_days < 400 else (3, 9) if span_days < 800 else (3,)
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=months))
 
 
@@ -186,8 +188,64 @@ def _rag_position(rag: str | None, polarity: str, value: str, target: str, floor
     return f"not rated; target {target}, floor standard {floor}"
 
 
-def kpi_alt(name: str, frequency: str, history: pd.DataFrame, unit: str, polarity: str) -> str:
-    """One sentence: what the KPI chart shows and where the latest point sits against target."""
+def _shape_words(shown: pd.DataFrame, unit: str, monthly: bool = True) -> str:
+    """The line's shape: 'from 70.3% in October 2021 to 84.6% in September 2023, lowest
+    69.1% in March 2022, highest 85.0% in July 2023'."""
+    first, last = shown.iloc[0], shown.iloc[-1]
+
+    def at(point) -> str:
+        return f"{format_value(point['value'], unit)} in {point['period_end']:%B %Y}"
+
+    words = f"from {at(first)} to {at(last)}"
+    if len(shown) > 2:
+        low, high = shown.loc[shown["value"].idxmin()], shown.loc[shown["value"].idxmax()]
+        extremes = [
+            f"{name} {at(point)}"
+            for name, point in (("lowest", low), ("highest", high))
+            if point["period_end"] not in (first["period_end"], last["period_end"])
+        ]
+        if extremes:
+            words += ", " + ", ".join(extremes)
+    return words
+
+
+def _gaps_words(history: pd.DataFrame) -> str:
+    """'; no value for December 2022' when periods inside the chart have no value."""
+    h = history.sort_values("period_end")
+    shown = h["value"].notna()
+    if not shown.any():
+        return ""
+    inside = h.loc[shown.idxmax() :] if shown.idxmax() in h.index else h
+    missing = [f"{d:%B %Y}" for d in inside.loc[inside["value"].isna(), "period_end"]]
+    if not missing:
+        return ""
+    return "; no value for " + ", ".join(missing)
+
+
+def _target_changes(history: pd.DataFrame, unit: str) -> str:
+    """'; the target changed from 80% to 85% in April 2023' (targets are set per year)."""
+    h = history.sort_values("period_end").dropna(subset=["target"])
+    changes = []
+    for (_, before), (_, after) in zip(h.iloc[:-1].iterrows(), h.iloc[1:].iterrows(), strict=True):
+        if before["target"] != after["target"]:
+            changes.append(
+                f"the target changed from {format_value(before['target'], unit)} to "
+                f"{format_value(after['target'], unit)} in {after['period_end']:%B %Y}"
+            )
+    return "".join(f"; {c}" for c in changes)
+
+
+def kpi_alt(
+    name: str,
+    frequency: str,
+    history: pd.DataFrame,
+    unit: str,
+    polarity: str,
+    direction: str | None = None,
+) -> str:
+    """What the KPI chart shows: its span, the line's shape, where the latest point sits
+    against target and floor, missing periods, target changes and the direction of travel
+    judged over the period shown."""
     shown = history.dropna(subset=["value"])
     if shown.empty:
         return f"Line chart of {name}: no values to show."
@@ -196,10 +254,16 @@ def kpi_alt(name: str, frequency: str, history: pd.DataFrame, unit: str, polarit
     value = format_value(last["value"], unit, against=(last["target"], last["floor"]))
     better = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(polarity, "")
     position = _rag_position(last["rag"], polarity, value, target, floor)
-    return (
+    words = (
         f"Line chart of {name}, {frequency} {_month_span(shown['period_end'])}{better}: "
-        f"latest {value} in {last['period_end']:%B %Y}, {position}."
+        f"latest {value} in {last['period_end']:%B %Y}, {position}"
     )
+    if len(shown) > 1:
+        words += f". The line runs {_shape_words(shown, unit)}"
+    words += _gaps_words(history) + _target_changes(history, unit)
+    if direction in DIRECTION_WORDS:
+        words += f". Direction of travel over the period shown: {DIRECTION_WORDS[direction][0]}"
+    return words + "."
 
 
 # Comparator lines (qprlib.compare.series): colour, line style and marker each differ from
@@ -245,12 +309,15 @@ def kpi_chart(
     polarity: str,
     frequency: str = "monthly",
     comparators: pd.DataFrame | None = None,
+    direction: str | None = None,
 ) -> Chart:
     """KPI history with target and floor lines, each point marked by RAG (shape and colour).
 
     Needs history columns period_end, value, target, floor, rag (one indicator, oldest first).
     `comparators`: compare.series rows of this KPI (group, published, period, value), drawn
     as the comparator median and published-figure lines within the charted period.
+    The report passes the direction of travel's window as the history, and its `direction`
+    for the alt text and caption.
     """
     h = history.sort_values("period_end")
     with matplotlib.rc_context(STYLE):
@@ -299,7 +366,8 @@ def kpi_chart(
             )
         _style_time_axis(ax, h["period_end"], unit)
         _legend(ax)
-        return _encode(fig, kpi_alt(name, frequency, h, unit, polarity) + extra)
+        alt = kpi_alt(name, frequency, h, unit, polarity, direction) + extra
+        return _encode(fig, alt)
 
 
 def activity_alt(name: str, frequency: str, history: pd.DataFrame, unit: str) -> str:
@@ -341,8 +409,9 @@ def activity_chart(
             h["lower"],
             h["upper"],
             step="mid",
-            color=BAND,
-            linewidth=0,
+            facecolor=BAND,
+            edgecolor="#1d70b8",  # outlined: a pale band alone vanishes on a greyscale print
+            linewidth=0.9,
             label="Expected range",
         )
         ax.plot(h["period_end"], h["value"], color="#505a5f", linewidth=1.2)
@@ -392,7 +461,7 @@ def rag_by_area_chart(assessment: pd.DataFrame) -> Chart:
     )
     hatches = {"Green": "", "Amber": "///", "Red": "xxx"}
     with matplotlib.rc_context({**STYLE, "axes.grid.axis": "x", "hatch.color": "white"}):
-        fig = Figure(figsize=(WIDTH, max(1.6, 0.9 + 0.32 * len(areas))), dpi=DPI)
+        fig = Figure(figsize=(WIDTH, max(1.5, 0.55 + 0.27 * len(areas))), dpi=DPI)
         fig.set_layout_engine("constrained")  # area names vary in length: measure them
         ax = fig.add_subplot()
         ax.set_axisbelow(True)  # grid lines behind the bars, not striped across them
@@ -412,16 +481,16 @@ def rag_by_area_chart(assessment: pd.DataFrame) -> Chart:
                 height=0.7,
             )
             labels = [str(k) if k else "" for k in n]
-            ax.bar_label(
+            ax.bar_label(  # the count on a patch of its bar's colour (the hatching stops there)
                 bars,
                 labels=labels,
                 label_type="center",
-                color=INK,
+                color=INK if rating == "Amber" else "white",
                 fontweight="bold",
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "linewidth": 0},
+                bbox={"boxstyle": "square,pad=0.15", "facecolor": colour["mark"], "linewidth": 0},
             )
             left += n
-        ax.set_yticks(y, [textwrap.fill(a, 28) for a in areas])
+        ax.set_yticks(y, [textwrap.fill(a, 40) for a in areas])  # one line each, mostly
         ax.invert_yaxis()
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Number of KPIs")
@@ -438,6 +507,37 @@ def spc_words(variation: str | None, assurance: str | None, trial: bool = False)
     return words + (". Trial limits (fewer than 13 points)." if trial else ".")
 
 
+def spc_reading(
+    variation: str | None, assurance: str | None, trial: bool = False, period: str = "month"
+) -> str:
+    """The SPC reading in members' words, one or two short sentences: is the latest result
+    within normal variation, and will the target be met as the process runs now."""
+    words = {
+        "common_cause": f"The latest {period} is within normal variation.",
+        "special_cause_improvement": (
+            f"The latest {period} shows an unusual change for the better, beyond normal variation."
+        ),
+        "special_cause_concern": (
+            f"The latest {period} shows an unusual change for the worse, beyond normal variation."
+        ),
+        "special_cause_neutral_high": f"The latest {period} is unusually high.",
+        "special_cause_neutral_low": f"The latest {period} is unusually low.",
+    }.get(variation, "There are not enough results for a reading.")
+    plural = f"{period}s"
+    words += {
+        "consistent_pass": f" As things are, the target should be met every {period}.",
+        "consistent_fail": (
+            f" As things are, the target will be missed every {period} unless something changes."
+        ),
+        "inconsistent": (
+            f" As things are, the target will be met in some {plural} and missed in others."
+        ),
+    }.get(assurance, "")
+    if trial:
+        words += f" (Provisional: fewer than 13 {plural} of results.)"
+    return words
+
+
 def spc_alt(
     name: str,
     dates: pd.Series,
@@ -447,14 +547,16 @@ def spc_alt(
     variation: str | None,
     assurance: str | None,
     trial: bool = False,
+    period: str = "month",
 ) -> str:
-    """One sentence: the SPC chart's span, mean, limits, special-cause points and the icons."""
+    """The SPC chart's span, mean, normal range (process limits), special-cause points and
+    the reading in members' words (`spc_reading`)."""
     shown = points.dropna(subset=["value"])  # a missing period is a gap in the line
     if shown.empty:
         return f"Statistical process control chart of {name}: no values to show."
     last = shown.iloc[-1]
     mean, lpl, upl = (format_value(last[c], unit) for c in ("mean", "lpl", "upl"))
-    limits = f"process limits {lpl} to {upl}"
+    limits = f"normal range (process limits) {lpl} to {upl}"
     if pd.isna(last["lpl"]):  # every moving range 0 (a constant series), screened: spc.py
         limits = "no process limits " + (
             "(the value has not changed)" if len(shown) > 1 else "(one value)"
@@ -468,7 +570,7 @@ def spc_alt(
         f"mean {mean}, {limits}{target_words}; "
         f"{special} special-cause point{'s' if special != 1 else ''}; latest "
         f"{format_value(last['value'], unit, against=(target,))}. "
-        f"{spc_words(variation, assurance, trial)}"
+        f"{spc_reading(variation, assurance, trial, period)}"
     )
 
 
@@ -482,21 +584,29 @@ def spc_chart(
     assurance: str | None = None,
     trial: bool = False,
     targets=None,
+    period: str = "month",
+    window_start=None,
 ) -> Chart:
     """An XmR chart: values, mean, process limits, target; special-cause points by shape.
 
     `points` is `spc(...).points` (value, mean, lpl, upl, point_type), aligned with `dates`;
     a NaN value is a missing period (the line breaks there). `targets`: the target in force
     at each date (targets change between financial years), drawn as a stepped line;
-    without it the line is `target` throughout.
+    without it the line is `target` throughout. `window_start`: where the direction of travel's
+    window begins, shaded so the chart shows the period the headline trend was judged over.
     """
     p = points.assign(period_end=pd.to_datetime(pd.Series(dates).to_numpy()))
     with matplotlib.rc_context(STYLE):
-        fig, ax = _figure(height=HEIGHT + 0.3, title_space=0.3)
+        fig, ax = _figure()  # the reading is the paragraph above the chart and its alt text
         x = p["period_end"]
+        if window_start is not None and pd.Timestamp(window_start) > x.min():
+            ax.axvspan(
+                pd.Timestamp(window_start), x.max(), facecolor="#f3f2f1", edgecolor="#b1b4b6",
+                linewidth=0.6, zorder=0, label="Direction of\ntravel period",
+            )  # fmt: skip
         ax.plot(x, p["value"], color="#6f777b", linewidth=1.1, zorder=2)
         ax.plot(x, p["mean"], color=INK, linewidth=1.2, label="Mean")
-        ax.plot(x, p["upl"], color=INK, linestyle="--", linewidth=1, label="Process limits")
+        ax.plot(x, p["upl"], color=INK, linestyle="--", linewidth=1, label="Normal range")
         ax.plot(x, p["lpl"], color=INK, linestyle="--", linewidth=1)
         # the target in the charts' ink, never in a RAG colour (a red line read as "Red")
         if targets is not None and not pd.isna(pd.Series(targets, dtype=float)).all():
@@ -522,9 +632,8 @@ def spc_chart(
                 )
         _style_time_axis(ax, x, unit)
         _legend(ax)
-        title = spc_words(variation, assurance, trial)
-        fig.suptitle(textwrap.fill(title, 80), x=0.01, y=0.99, ha="left", va="top")
-        return _encode(fig, spc_alt(name, x, p, unit, target, variation, assurance, trial))
+        alt = spc_alt(name, x, p, unit, target, variation, assurance, trial, period)
+        return _encode(fig, alt)
 
 
 def headline_trend_alt(trend: pd.DataFrame) -> str:

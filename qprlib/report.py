@@ -79,6 +79,13 @@ def _block(*parts: object) -> Markdown:
     return Markdown("\n\n".join(t.strip("\n") for t in texts if t) + "\n")
 
 
+def _fenced(*parts: object, kind: str = "kpi") -> str:
+    """Parts in one fenced div of class `kind`: a KPI's heading, status line, chart, caption,
+    commentary and action, which the renderer never splits across pages (templates/qpr.lua,
+    print CSS). Data text never starts a line with ':' (md_escape), so it cannot close it."""
+    return f"::: {{.{kind}}}\n\n" + _block(*parts).text.strip("\n") + "\n\n:::"
+
+
 def _table(table: tables.Table) -> Markdown:
     """A table as Markdown only: no text/html output in the executed notebook."""
     return Markdown(table._repr_markdown_())
@@ -694,7 +701,13 @@ def kpi_chart(ctx: Context, row: pd.Series) -> charts.Chart | Markdown:
         return Markdown("No values have been recorded for this indicator.\n")
     lines = compare.series([row["id"]], ctx.data.comparators, _groups(ctx))
     return charts.kpi_chart(
-        row["name"], h, row["unit"], row["polarity"], row["frequency"], comparators=lines
+        row["name"],
+        h,
+        row["unit"],
+        row["polarity"],
+        row["frequency"],
+        comparators=lines,
+        direction=row["direction"],
     )
 
 
@@ -720,9 +733,14 @@ def _kpi_facts(row: pd.Series) -> str:
     when = "" if pd.isna(row["period_end"]) else f" in {row['period_end']:%B %Y}"
     return (
         f"**RAG:** {tables.rag_cell(row['rag']).markdown()} (previous Quarter: {previous}). "
-        f"**Direction of travel:** {tables.direction_cell(row['direction']).markdown()}. "
+        f"**Direction of travel:** {_direction(row).markdown()}. "
         f"**Latest:** {latest}{when}; target {target}; floor standard {floor}."
     )
+
+
+def _direction(row: pd.Series) -> tables.Cell:
+    """The direction of travel cell, its arrow following the line on the KPI's chart."""
+    return tables.direction_cell(row["direction"], polarity=row.get("polarity"))
 
 
 def _commentary(row: pd.Series, required: bool = False) -> list[str]:
@@ -748,8 +766,9 @@ def service_areas(ctx: Context) -> Markdown:
     for area, kpis in ctx.kpis.groupby("service_area", sort=False):
         parts.append(f"### {md_escape(area)}")
         for _, row in kpis.iterrows():
-            parts += [f"#### {md_escape(row['name'])}", _kpi_facts(row), kpi_chart(ctx, row)]
-            parts += _commentary(row, required=row["rag"] == RED)
+            block = [f"#### {md_escape(row['name'])}", _kpi_facts(row), kpi_chart(ctx, row)]
+            block += _commentary(row, required=row["rag"] == RED)
+            parts.append(_fenced(*block))
     return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
 
 
@@ -766,12 +785,13 @@ def activity_charts(ctx: Context) -> Markdown:
     parts = []
     for _, row in ctx.activity.iterrows():
         h = _shown_history(ctx, row)
-        parts.append(f"### {md_escape(row['name'])}")
+        block = [f"### {md_escape(row['name'])}"]
         if h["value"].notna().sum() == 0:
-            parts.append("No values have been recorded for this indicator.")
+            block.append("No values have been recorded for this indicator.")
         else:
-            parts.append(charts.activity_chart(row["name"], h, row["unit"], row["frequency"]))
-        parts += _commentary(row)
+            block.append(charts.activity_chart(row["name"], h, row["unit"], row["frequency"]))
+        block += _commentary(row)
+        parts.append(_fenced(*block))
     return _block(*parts) if parts else Markdown("There are no activity indicators.\n")
 
 
@@ -1108,8 +1128,8 @@ def dashboard(ctx: Context) -> Markdown:
     if ctx.kpis.empty:
         return Markdown("There are no KPIs to report this Quarter.\n")
     caption = (
-        f"{ctx.directorate or 'Council'} dashboard, {_quarter_words(ctx)}: RAG, direction of "
-        "travel and statistical process control"
+        f"{ctx.directorate or 'Council'} dashboard, {_quarter_words(ctx)}: RAG rating, previous "
+        "RAG and direction of travel"
     )
     return _table(tables.dashboard_table(ctx.kpis, caption))
 
@@ -1136,32 +1156,102 @@ def spc_points(ctx: Context, row: pd.Series) -> tuple[pd.DatetimeIndex, pd.DataF
     return dates, result.points, result
 
 
+def _period(row: pd.Series) -> str:
+    return "quarter" if row["frequency"] == "quarterly" else "month"
+
+
+def window_words(ctx: Context, frequency: str) -> str:
+    """The direction of travel's window in words: 'two years', '18 months'."""
+    months = _window_months(ctx, frequency)
+    if months % 12 == 0:
+        years = months // 12
+        return f"{number_words(years)} year{_s(years)}"
+    return f"{months} months"
+
+
+def _movement(direction: str | None, polarity: str | None) -> str:
+    """Which way the number moved: 'Upward' or 'Downward' (improving where lower is better is
+    a downward line)."""
+    up = (direction == "improving") != (polarity == "lower")
+    return "Upward" if up else "Downward"
+
+
+SPC_GOOD, SPC_BAD = "special_cause_improvement", "special_cause_concern"
+
+
+def trend_reconciliation(ctx: Context, row: pd.Series) -> str:
+    """One sentence where the direction of travel and the SPC reading seem to disagree, saying
+    how both are true ('Downward over two years (worsening); the latest month is within normal
+    variation.'); '' where they agree or either is missing."""
+    direction, variation = row["direction"], row["spc_variation"]
+    if pd.isna(row["value"]) or not isinstance(variation, str) or not isinstance(direction, str):
+        return ""
+    if ctx.settings.dot_method != "regression":
+        over = "since the comparison period"
+    else:
+        over = f"over {window_words(ctx, row['frequency'])}"
+    period, polarity = _period(row), row.get("polarity")
+    if direction in ("improving", "worsening"):
+        trend = f"{_movement(direction, polarity)} {over} ({direction})"
+        if variation == "common_cause":
+            return (
+                f"{trend}; the latest {period} is within normal variation, so no single {period} "
+                "stands out."
+            )
+        if (direction, variation) in (("improving", SPC_BAD), ("worsening", SPC_GOOD)):
+            unusual = "good" if variation == SPC_GOOD else "poor"
+            return f"{trend}, but the latest {period} is unusually {unusual}."
+        return ""
+    if direction == "stable" and variation in (SPC_GOOD, SPC_BAD):
+        unusual = "good" if variation == SPC_GOOD else "poor"
+        return (
+            f"No clear trend {over}, but the latest {period} is unusually {unusual}: it may be "
+            "the start of a change."
+        )
+    return ""
+
+
+def spc_reading(row: pd.Series) -> str:
+    """The KPI's SPC reading in members' words (charts.spc_reading)."""
+    return charts.spc_reading(
+        row["spc_variation"], row["spc_assurance"], bool(row["spc_trial_limits"]), _period(row)
+    )
+
+
+def _spc_panel(ctx: Context, row: pd.Series) -> list[object]:
+    """The SPC part of a KPI's block: the reading, the reconciling sentence, the SPC chart."""
+    dates, points, result = spc_points(ctx, row)
+    if pd.isna(row["value"]):
+        return ["**Statistical process control:** no data this Quarter, so there is no reading."]
+    if result is None:
+        return ["**Statistical process control:** no values have been recorded."]
+    reading = f"**Statistical process control:** {spc_reading(row)}"
+    reconcile = trend_reconciliation(ctx, row)
+    if reconcile:
+        reading += f" **Direction of travel and SPC:** {reconcile}"
+    window_start = pd.Timestamp(ctx.quarter.end) - pd.DateOffset(
+        months=_window_months(ctx, row["frequency"])
+    )
+    chart = charts.spc_chart(
+        row["name"], dates, points, row["unit"], row["target"], row["spc_variation"],
+        row["spc_assurance"], bool(row["spc_trial_limits"]),
+        targets=_year_targets(ctx, row["id"], pd.Series(dates))["target"],
+        period=_period(row),
+        window_start=window_start if ctx.settings.dot_method == "regression" else None,
+    )  # fmt: skip
+    return [reading, chart]
+
+
 def spc_charts(ctx: Context) -> Markdown:
-    """One `###` section per KPI: SPC variation and assurance in words, and the SPC chart."""
+    """One `###` block per KPI, as KCC's dashboards: the status line, the chart against target
+    and floor over the direction of travel's window, then the statistical process control
+    panel: its reading in members' words, a sentence reconciling it with the direction of
+    travel where they seem to differ, and the SPC chart (the window shaded)."""
     parts = []
     for _, row in ctx.kpis.iterrows():
-        parts.append(f"### {md_escape(row['name'])}")
-        dates, points, result = spc_points(ctx, row)
-        if pd.isna(row["value"]):
-            parts.append("No data this Quarter, so there is no SPC reading.")
-            continue
-        if result is None:
-            parts.append("No values have been recorded for this indicator.")
-            continue
-        trial = bool(row["spc_trial_limits"])
-        parts.append(
-            charts.spc_chart(
-                row["name"],
-                dates,
-                points,
-                row["unit"],
-                row["target"],
-                row["spc_variation"],
-                row["spc_assurance"],
-                trial,
-                targets=_year_targets(ctx, row["id"], pd.Series(dates))["target"],
-            )  # fmt: skip
-        )
+        block = [f"### {md_escape(row['name'])}", _kpi_facts(row), kpi_chart(ctx, row)]
+        block += _spc_panel(ctx, row)
+        parts.append(_fenced(*block))
     return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
 
 
@@ -1172,8 +1262,9 @@ def red_commentary(ctx: Context) -> Markdown:
         return Markdown("No indicators are rated Red this Quarter.\n")
     parts = []
     for _, row in reds.iterrows():
-        parts += [f"### {md_escape(row['name'])}", _kpi_facts(row)]
-        parts += _commentary(row, required=True)
+        block = [f"### {md_escape(row['name'])}", _kpi_facts(row)]
+        block += _commentary(row, required=True)
+        parts.append(_fenced(*block))
     return _block(*parts)
 
 
@@ -1189,76 +1280,99 @@ def milestones(ctx: Context) -> Markdown:
     return _table(tables.milestones_table(m, caption))
 
 
-def guidance_notes(ctx: Context) -> Markdown:
-    """How each alert is generated, quoting the rule and this run's settings."""
+def _direction_words(ctx: Context) -> str:
+    """How the direction of travel is judged, in members' words, with this run's window."""
+    s = ctx.settings
+    monthly, quarterly = window_words(ctx, "monthly"), window_words(ctx, "quarterly")
+    if s.dot_method == "regression":
+        return (
+            f"It is judged over the last {s.dot_window_months} months ({monthly}) for monthly "
+            f"KPIs and the last {s.dot_window_quarters} quarters ({quarterly}) for quarterly "
+            "ones, up to the end of the Quarter: the period each KPI's "
+            "chart shows. It is *Improving* or *Worsening* only when the results over that "
+            "period show a clear, steady trend (one very unlikely to be chance), not just a "
+            "change since last Quarter; otherwise it is *Stable or no clear trend*, as it is "
+            "with fewer than three results."
+        )
+    if s.dot_method == "previous":
+        return (
+            "It compares the Quarter's latest result with the previous Quarter's (for monthly "
+            "KPIs, normally the last month of each Quarter)."
+        )
+    return "It compares the Quarter's latest result with the same Quarter a year earlier."
+
+
+def ratings_key(ctx: Context) -> Markdown:
+    """The key to the ratings, in members' words (KCC's QPR opens with one): RAG with target
+    and floor standard, what the direction of travel arrows mean whichever way the number
+    moves, the window it is judged over, and activity indicators' expected range."""
     s = ctx.settings
     if s.amber_mode == "tolerance":
-        amber = f"the result is short of target by no more than {s.amber_tolerance:.0%}."
+        amber = f"short of the target by no more than {s.amber_tolerance:.0%} of it."
     else:
-        amber = (
-            "performance achieved or exceeded the expected floor standard but did not meet target."
-        )
-    months, quarters = s.dot_window_months, s.dot_window_quarters
-    dot = {
-        "regression": (
-            "Direction of Travel is based on regression analysis across the timeframe shown in "
-            f"each KPI's graph: a straight-line (least squares) trend over the last {months} "
-            f"months for monthly indicators or {quarters} quarters for quarterly ones, up to "
-            "the end of the Quarter (a missing month or quarter counts as a gap, not a zero). "
-            "It is *Improving* or *Worsening* when the trend's two-sided p-value is below "
-            f"{s.dot_alpha:g} in the direction that is better or worse for the indicator, and "
-            "otherwise *Stable or no clear trend*; with fewer than three results in that "
-            "timeframe it is *Stable or no clear trend* as well."
-        ),
-        "previous": (
-            "Direction of Travel compares the Quarter's latest result with the previous "
-            "Quarter's latest result (for monthly indicators, normally the last month of each "
-            "Quarter)."
-        ),
-        "same_period_last_year": (
-            "Direction of Travel compares the Quarter's latest result with the latest result in "
-            "the same Quarter a year earlier."
-        ),
-    }[s.dot_method]
-    dot += (
-        " A KPI with no result this Quarter has no direction of travel. Activity indicators "
-        "have no better or worse direction: they are *Increasing*, *Decreasing* or show *No "
-        "clear trend*, by the same method."
+        amber = "short of the target, but meeting the floor standard."
+    badge = {r: tables.rag_cell(r).markdown() for r in ("Green", "Amber", "Red")}
+    improving, worsening, stable = (
+        tables.direction_cell(d, polarity=p).markdown()
+        for d, p in (("improving", "higher"), ("worsening", "higher"), ("stable", "higher"))
     )
+    falling_good = tables.direction_cell("improving", polarity="lower").markdown()
+    rising_bad = tables.direction_cell("worsening", polarity="lower").markdown()
+    return _block(
+        "Each KPI has a **target** and a lower **floor standard**, the least that is "
+        "acceptable, both set for the financial year. Its latest result is rated:",
+        f"- {badge['Green']}: the target was met or beaten.\n"
+        f"- {badge['Amber']}: {amber}\n"
+        f"- {badge['Red']}: the floor standard was not met.\n"
+        "- Not rated: no result this Quarter.",
+        "A result exactly on the target is Green, and exactly on the floor standard Amber. For "
+        "a KPI where a lower number is better (a waiting time, say) the comparison is "
+        "reversed. Each rating also has its own shape (● Green, ◆ Amber, ✖ Red), the same "
+        "as the points on the charts, so it reads in black and white.",
+        "**Direction of travel** says whether performance is getting better or worse, "
+        f"whichever way the number moves: {improving} or {worsening} where a higher number is "
+        f"better, {falling_good} or {rising_bad} where a lower number is better, and {stable}. "
+        "The arrow points the way the number moved, as the line on the chart does; the word "
+        f"says whether that is better or worse. {_direction_words(ctx)}",
+        "**Activity indicators** give context and are not rated: each has an expected range "
+        "for the year (the outlined band on its chart), and the alert says whether the latest "
+        "result is above, within or below it; its arrow says whether it is increasing or "
+        "decreasing.",
+    )
+
+
+def guidance_notes(ctx: Context) -> Markdown:
+    """How each alert is generated, in members' words, with this run's settings: the key to
+    ratings, statistical process control, milestones."""
+    s = ctx.settings
     screened = (
-        " Moving ranges of 3.267 times their mean or more are left out of the limits."
+        " A single very large jump between two results is left out when the normal range is "
+        "worked out, so that one unusual month does not widen it."
         if s.spc_screen_outliers
         else ""
     )
     return _block(
-        "### RAG (Red/Amber/Green) alerts",
-        "Each KPI's latest result is compared with the Target and the floor standard set for "
-        "the financial year:",
-        "- **Green**: the target was achieved or exceeded.\n"
-        f"- **Amber**: {amber}\n"
-        "- **Red**: performance did not meet the expected floor standard.",
-        "A result exactly on target is Green and exactly on the floor standard is Amber. Where "
-        "a lower result is better the comparison is reversed. A KPI with no result for the "
-        "Quarter is not rated.",
-        "### Direction of travel",
-        dot,
+        "### Key to ratings",
+        ratings_key(ctx),
         "### Statistical process control (SPC)",
-        "SPC charts follow NHS England's *Making Data Count*. Each chart and its reading use "
-        f"the most recent {s.spc_baseline_months} months (monthly indicators) or "
-        f"{s.spc_baseline_quarters} quarters (quarterly indicators) up to the end of the "
-        "Quarter, so that the limits describe the process as it is now rather than since the "
-        "data began. The process limits are the mean plus or minus 2.66 times the mean moving "
-        f"range.{screened} A point shows *special "
-        "cause variation* when it is outside the process limits, when it is one of seven "
-        "points in a row going up or down, one of two out of three points beyond two sigma on "
-        "the same side of the mean, or one of seven points in a row on one side of the mean. "
-        "The variation shown is the latest point's. *Assurance* compares the target with the "
-        "process limits: consistently passing when both limits meet the target, consistently "
-        "falling short when neither does, and otherwise inconsistent. With fewer than 13 points "
-        "the limits are trial limits. A KPI with no result this Quarter has no SPC reading.",
-        "### Activity indicators",
-        "Activity indicators give context and are not rated. The alert says whether the latest "
-        "result is above, below or within the expected range set for the year.",
+        "SPC, as in NHS England's *Making Data Count*, is a second reading for officers, shown "
+        "beside each KPI's chart: it asks whether the latest result is within the normal ups "
+        "and downs of the service or is unusual, and whether, as things are, the target will "
+        f"be met. It uses the last {s.spc_baseline_months} months (monthly KPIs) or "
+        f"{s.spc_baseline_quarters} quarters (quarterly KPIs), so its chart can start earlier "
+        "than the direction of travel's period, which is shaded on it.",
+        "The dashed lines on an SPC chart mark the normal range: results between them are "
+        "normal variation. A result is *unusual* when it falls outside that range, or is part "
+        "of a long run of results all rising, all falling or all on one side of the average, "
+        f"or of several results close to the edge of the range.{screened} The target is drawn "
+        "too (the floor standard is on the first chart): when the whole normal range is on the "
+        "right side of the target, it should be met every time; when it is all on the wrong "
+        "side, it will be missed until something changes; otherwise it will be met some "
+        "months and missed in others. With fewer than 13 results the reading is provisional.",
+        "The direction of travel remains the headline trend. The two can differ without either "
+        "being wrong: a steady slide over two years can still leave the latest month within "
+        "normal variation, and one unusual month does not make a trend. Where they differ, a "
+        "sentence beside the chart says how.",
         "### Milestones",
         "Each milestone's status is shown by a symbol and a word:",
         "- ✔ **Complete**: the milestone has been achieved.\n"

@@ -146,17 +146,41 @@ def rag_cell(rating: str | None) -> Cell:
     return Cell(rating, ("rag", f"rag-{rating.lower()}"), icon=RAG_SYMBOLS[rating])
 
 
-def direction_cell(direction: str | None, no_data: bool = False) -> Cell:
-    """`improving` -> the word Improving with a decorative ↑ and classes `dot dot-improving`.
+def direction_arrow(direction: str | None, polarity: str | None = "higher") -> str:
+    """The arrow of a direction of travel: which way the number moved, as the chart's line
+    does. Improving is ↑ where higher is better and ↓ where lower is better (a falling
+    waiting time); Worsening the other way round; stable →. The word says better or worse."""
+    word_arrow = DIRECTION_WORDS.get(direction)
+    if word_arrow is None:
+        return ""
+    if polarity == "lower" and direction in ("improving", "worsening"):
+        return {"improving": "↓", "worsening": "↑"}[direction]
+    return word_arrow[1]
 
-    no_data: the indicator has no value this quarter (so no direction): says "No data".
+
+def direction_cell(
+    direction: str | None, no_data: bool = False, polarity: str | None = "higher"
+) -> Cell:
+    """`improving` -> the word Improving with a decorative arrow and classes `dot dot-improving`.
+
+    The arrow agrees with the chart (`direction_arrow`): ↑ for a higher-is-better KPI, ↓ for a
+    lower-is-better one (`polarity`). no_data: the indicator has no value this quarter (so no
+    direction): says "No data".
     """
     if no_data:
         return Cell(NO_DATA, ("dot", "dot-none"))
     if direction not in DIRECTION_WORDS:
         return Cell("Not enough data", ("dot", "dot-none"))
-    word, arrow = DIRECTION_WORDS[direction]
+    word = DIRECTION_WORDS[direction][0]
+    arrow = direction_arrow(direction, polarity)
     return Cell(word, ("dot", f"dot-{_class_name(direction)}"), icon=arrow)
+
+
+def _directions(frame: pd.DataFrame, no_data: bool = True) -> list[Cell]:
+    """Direction of travel cells, each arrow following its KPI's polarity."""
+    polarity = frame["polarity"] if "polarity" in frame else ["higher"] * len(frame)
+    missing = _no_value(frame) if no_data else [False] * len(frame)
+    return list(map(direction_cell, frame["direction"], missing, polarity))
 
 
 def status_cell(status: str | None) -> Cell:
@@ -246,7 +270,10 @@ class Table:
     """An immutable, accessible table: header labels, rows of cells, a caption and an id.
 
     `widths` are relative column weights for wrapped tables (pandoc reads them from the
-    dashes of the separator line); `align` is "l" or "r" per column.
+    dashes of the separator line); `align` is "l" or "r" per column. `classes` go on the
+    caption line for the renderer's filter (templates/qpr.lua): `row-headers` (the first
+    column heads each row, `<th scope="row">`; stacked rows on a phone) and `grouped` (the
+    first column becomes a heading row over each run of equal values).
     """
 
     columns: tuple[str, ...]
@@ -255,6 +282,7 @@ class Table:
     id: str
     widths: tuple[int, ...] = ()
     align: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id.startswith("tbl-"):
@@ -278,7 +306,8 @@ class Table:
         ]
         lines = [_md_row(md_escape(c) for c in self.columns), _md_row(rule)]
         lines += [_md_row(cell.markdown() for cell in row) for row in self.rows]
-        return "\n".join(lines) + f"\n\n: {md_escape(self.caption)} {{#{self.id}}}\n"
+        attributes = " ".join([f"#{self.id}", *(f".{c}" for c in self.classes)])
+        return "\n".join(lines) + f"\n\n: {md_escape(self.caption)} {{{attributes}}}\n"
 
     def _repr_html_(self) -> str:
         head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in self.columns)
@@ -310,10 +339,11 @@ def table(
     id: str,
     widths: Sequence[int] = (),
     align: Sequence[str] = (),
+    classes: Sequence[str] = (),
 ) -> Table:
     """Build a Table; plain values in `rows` become text cells."""
     cells = tuple(tuple(c if isinstance(c, Cell) else text_cell(c) for c in row) for row in rows)
-    return Table(tuple(columns), cells, caption, id, tuple(widths), tuple(align))
+    return Table(tuple(columns), cells, caption, id, tuple(widths), tuple(align), tuple(classes))
 
 
 def rag_css() -> str:
@@ -410,10 +440,13 @@ def _latest(frame: pd.DataFrame, against: Sequence[str]) -> list[str]:
     ]
 
 
-def _columns_table(columns: dict, caption: str, id: str, widths, align=()) -> Table:
-    """A Table from {header: column of values or cells}, all columns the same length."""
+def _columns_table(
+    columns: dict, caption: str, id: str, widths, align=(), classes=("row-headers",)
+) -> Table:
+    """A Table from {header: column of values or cells}, all columns the same length; the
+    first column (the indicator's name) heads each row unless `classes` says otherwise."""
     rows = zip(*columns.values(), strict=True)
-    return table(tuple(columns), rows, caption, id, widths=widths, align=align)
+    return table(tuple(columns), rows, caption, id, widths=widths, align=align, classes=classes)
 
 
 def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> Table:
@@ -431,19 +464,24 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
         "Floor standard": _values(a, "floor"),
         "RAG": map(rag_cell, a["rag"]),
         "Previous RAG": map(rag_cell, a["previous_rag"]),
-        "Direction of travel": map(direction_cell, a["direction"], _no_value(a)),
+        "Direction of travel": _directions(a),
     }
-    # Direction of travel: 15 of 100 fits "↓ Worsening" (bold, no-break) on one A4 line;
-    # the values keep 10 each, so "396 days" stays on one line.
+    # Grouped: the renderer turns the service area into a heading row over its KPIs (it was
+    # repeated on every row) and the other columns share its width: KPI 26%, direction of
+    # travel 17% fits "↓ Worsening" (bold, no-break) on one A4 line, values 11.5% each keep
+    # "396 days" on one line.
     widths = (13, 23, 10, 10, 10, 9, 10, 15)
-    return _columns_table(columns, caption, id, widths, align="llrrrlll")
+    return _columns_table(
+        columns, caption, id, widths, align="llrrrlll", classes=("grouped", "row-headers")
+    )
 
 
 def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashboard") -> Table:
-    """A directorate dashboard: each KPI's latest value, target, floor standard, RAG, direction
-    and SPC words.
+    """A directorate dashboard, KCC's columns: each KPI's latest value, target, floor standard,
+    RAG now and last quarter, and direction of travel, the one headline trend (the SPC reading
+    has its own section: report.spc_charts).
 
-    Needs name, unit, value, target, floor, rag, direction, spc_variation, spc_assurance.
+    Needs name, unit, polarity, value, target, floor, rag, previous_rag, direction.
     """
     a = assessment
     columns = {
@@ -452,12 +490,11 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
         "Target": _values(a, "target"),
         "Floor standard": _values(a, "floor"),
         "RAG": map(rag_cell, a["rag"]),
-        "Direction of travel": map(direction_cell, a["direction"], _no_value(a)),
-        "SPC variation": map(variation_cell, a["spc_variation"], _no_value(a)),
-        "SPC assurance": map(assurance_cell, a["spc_assurance"], _no_value(a)),
+        "Previous RAG": map(rag_cell, a["previous_rag"]),
+        "Direction of travel": _directions(a),
     }
-    widths = (21, 10, 10, 10, 9, 15, 13, 12)  # values and direction: as kpi_table
-    return _columns_table(columns, caption, id, widths, align="lrrrllll")
+    widths = (26, 11, 10, 10, 11, 11, 17)  # values and direction: as kpi_table
+    return _columns_table(columns, caption, id, widths, align="lrrrlll")
 
 
 def activity_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-activity") -> Table:
@@ -488,7 +525,7 @@ def call_in_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-call-in
         "Service area": a["service_area"],
         "Previous RAG": map(rag_cell, a["previous_rag"]),
         "RAG": map(rag_cell, a["rag"]),
-        "Direction of travel": map(direction_cell, a["direction"]),
+        "Direction of travel": _directions(a, no_data=False),
         "Reason": a["call_in_reason"],
     }
     return _columns_table(columns, caption, id, (29, 13, 10, 9, 15, 24))
@@ -507,7 +544,7 @@ def milestones_table(milestones: pd.DataFrame, caption: str, id: str = "tbl-mile
         "Status": map(status_cell, m["status"]),
         "Commentary": m["commentary"],
     }
-    return _columns_table(columns, caption, id, (16, 26, 14, 12, 32))
+    return _columns_table(columns, caption, id, (16, 26, 14, 12, 32), classes=())
 
 
 def format_date(day: object) -> str:

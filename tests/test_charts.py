@@ -41,8 +41,22 @@ def test_kpi_chart_alt_text_says_what_it_shows():
     assert chart.alt == (
         "Line chart of Percentage of complaints responded to within timescale, monthly from "
         "October 2021 to September 2023 (higher is better): latest 71.3% in September 2023, "
-        "below the floor standard of 75% (Red); target 85%."
+        "below the floor standard of 75% (Red); target 85%. The line runs from 88% in October "
+        "2021 to 71.3% in September 2023; the target changed from 80% to 85% in April 2022."
     )
+
+
+def test_kpi_alt_text_gives_the_shape_the_gaps_and_the_direction_of_travel():
+    # review major 13 and minor 5: the alt gave the latest point only; a missing month was
+    # silent; the direction of travel (judged over the period shown) was not in it
+    history = kpi_history()
+    history.loc[5, "value"] = 95.0  # a peak in March 2022
+    history.loc[14, ["value", "rag"]] = [np.nan, None]  # nothing for December 2022
+    alt = charts.kpi_chart(NAME, history, "percent", "higher", direction="worsening").alt
+    assert "The line runs from 88% in October 2021 to 71.3% in September 2023, " in alt
+    assert "highest 95% in March 2022" in alt
+    assert "; no value for December 2022;" in alt
+    assert alt.endswith("Direction of travel over the period shown: Worsening.")
 
 
 def test_kpi_chart_markdown_is_a_vector_image_that_decodes():
@@ -186,10 +200,10 @@ def test_spc_chart_states_variation_and_assurance_in_words():
         variation="special_cause_concern",
         assurance="inconsistent",
     )
-    assert "mean 80%, process limits 74.7% to 85.3%, target 85%" in chart.alt
+    assert "mean 80%, normal range (process limits) 74.7% to 85.3%, target 85%" in chart.alt
     assert "1 special-cause point;" in chart.alt
-    assert "Special cause variation: concerning" in chart.alt
-    assert "Inconsistently passing and falling short of the target" in chart.alt
+    assert "The latest month shows an unusual change for the worse" in chart.alt
+    assert "the target will be met in some months and missed in others." in chart.alt
     decode(chart)
 
 

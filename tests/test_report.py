@@ -208,18 +208,21 @@ def test_settings_reach_the_assessment():
     ctx = report.context(small_council(), "2023/24 Q2", parameters={"dot_method": "previous"})
     assert ctx.settings.dot_method == "previous"
     notes = markdown(report.guidance_notes(ctx))
-    assert "with the previous Quarter's latest result" in notes  # DESIGN.md: the last quarter
+    assert "latest result with the previous Quarter's" in notes  # DESIGN.md: the last quarter
 
 
 def test_guidance_quotes_the_rules(ctx):
     text = markdown(report.guidance_notes(ctx))
-    # Finding 9: the window the method uses, which is the timeframe the KPI charts show.
+    # Finding 9: the window the method uses, which is the period the KPI charts show.
     assert "whole timeframe" not in text
-    assert "timeframe shown in each KPI's graph" in text
-    assert "last 24 months for monthly indicators or 8 quarters" in text and "below 0.05" in text
-    assert "most recent 24 months (monthly indicators) or 13 quarters" in text  # SPC baseline
-    assert "2.66 times the mean moving range" in text
+    assert "the period each KPI's chart shows" in text
+    assert "last 24 months (two years) for monthly KPIs and the last 8 quarters (two years)" in text
+    assert "last 24 months (monthly KPIs) or 13 quarters (quarterly KPIs)" in text  # SPC
     assert "✖ **Off track**" in text
+    # review major 3: member language, no statistics jargon
+    for jargon in ("p-value", "2.66", "sigma", "moving range", "regression", "least squares"):
+        assert jargon not in text, jargon
+    assert "target" in text and "floor standard" in text  # the key to ratings is there
 
 
 def test_a_committee_paper_carries_no_build_record_unless_asked(ctx):
@@ -353,10 +356,8 @@ def test_a_kpi_with_no_data_this_quarter_says_so_everywhere():
     assert a1["direction"] is None and a1["spc_variation"] is None
     dashboard = markdown(report.dashboard(adults))
     assert dashboard.count("[No data]{.dot .dot-none}") == 1
-    assert dashboard.count("[No data]{.spc .spc-none}") == 2
-    assert "No data this Quarter, so there is no SPC reading." in markdown(
-        report.spc_charts(adults)
-    )
+    assert ".spc" not in dashboard  # SPC has its own section
+    assert "no data this Quarter, so there is no reading." in markdown(report.spc_charts(adults))
     summary = markdown(report.dashboard_performance(adults))
     assert "One indicator has no data for the Quarter." in summary
     assert "One KPI with no data this Quarter has no direction of travel." in summary
@@ -672,3 +673,78 @@ def test_halton_implications_are_parameters_with_plain_defaults():
     assert markdown(report.halton_background_papers(ctx)) == (
         "9.1 There are no background papers under the meaning of the Act.\n"
     )
+
+
+# --- issue 13 part B: one headline trend, the key, KPI blocks kept together
+
+
+def _row(**values):
+    base = {"value": 30.6, "direction": "worsening", "spc_variation": "common_cause",
+            "spc_assurance": "consistent_fail", "spc_trial_limits": False,
+            "frequency": "monthly", "polarity": "higher"}  # fmt: skip
+    return pd.Series(base | values)
+
+
+@pytest.mark.parametrize(
+    "values, sentence",
+    [
+        # the review's example: a trend over the window, the latest month ordinary
+        ({}, "Downward over two years (worsening); the latest month is within normal "
+             "variation, so no single month stands out."),
+        ({"direction": "improving", "polarity": "lower", "frequency": "quarterly"},
+         "Downward over two years (improving); the latest quarter is within normal "
+         "variation, so no single quarter stands out."),
+        ({"direction": "stable", "spc_variation": "special_cause_improvement"},
+         "No clear trend over two years, but the latest month is unusually good: it may be "
+         "the start of a change."),
+        ({"direction": "improving", "spc_variation": "special_cause_concern"},
+         "Upward over two years (improving), but the latest month is unusually poor."),
+        ({"direction": "worsening", "spc_variation": "special_cause_concern"}, ""),  # agree
+        ({"direction": "stable"}, ""),  # agree: no trend, nothing unusual
+        ({"value": float("nan")}, ""),  # no data, no readings
+    ],
+)  # fmt: skip
+def test_reconciling_sentence_where_direction_and_spc_seem_to_differ(ctx, values, sentence):
+    # review major 3: CS01 '↑ Improving' beside 'no significant change', 14 of 38 KPIs
+    assert report.trend_reconciliation(ctx, _row(**values)) == sentence
+
+
+def test_spc_reading_is_in_members_words():
+    words = report.spc_reading(_row(spc_trial_limits=True))
+    assert words == (
+        "The latest month is within normal variation. As things are, the target will be missed "
+        "every month unless something changes. (Provisional: fewer than 13 months of results.)"
+    )
+
+
+def test_ratings_key_defines_rag_arrows_window_and_expected_range(ctx):
+    # review major 5: the QPR had no key; '↓ Worsening' on a rising line read backwards
+    key = markdown(report.ratings_key(ctx))
+    assert "**target** and a lower **floor standard**" in key
+    for badge in ("Green", "Amber", "Red"):
+        assert tables.rag_cell(badge).markdown() in key
+    assert "whichever way the number moves" in key
+    assert tables.direction_cell("improving", polarity="lower").markdown() in key  # ↓ Improving
+    assert "last 24 months (two years) for monthly KPIs and the last 8 quarters" in key
+    assert "expected range" in key
+
+
+def test_each_kpi_is_one_block_that_print_keeps_together(ctx, adults):
+    # review major 4: 19 of 31 QPR pages ended in a KPI heading, its chart on the next page
+    for text, heading in ((markdown(report.service_areas(ctx)), "####"),
+                          (markdown(report.spc_charts(adults)), "###")):  # fmt: skip
+        blocks = re.findall(r"^::: \{\.kpi\}\n\n(.*?)\n\n:::$", text, flags=re.M | re.DOTALL)
+        assert blocks, text
+        for block in blocks:
+            assert block.startswith(f"{heading} ") and "**RAG:**" in block
+            assert "](data:image/svg+xml;base64," in block  # the chart is inside
+        assert len(blocks) == text.count(f"\n{heading} ") + text.startswith(f"{heading} ")
+
+
+def test_dashboard_kpi_block_has_both_panels_and_the_reading(adults):
+    # review major 9: only SPC charts, without the floor; Green and Amber KPIs had no chart
+    text = markdown(report.spc_charts(adults))
+    first = text.split("\n:::")[0]
+    assert first.count("](data:image/svg+xml;base64,") == 2
+    assert first.index("![Line chart of") < first.index("![Statistical process control chart")
+    assert "**Statistical process control:** The latest" in first

@@ -222,11 +222,33 @@ def test_kpi_table_rows_and_words():
     pd.testing.assert_frame_equal(a, assessment())  # the input is not changed
 
 
-def test_dashboard_table_says_spc_in_words():
-    md = tables.dashboard_table(assessment(), "Dashboard")._repr_markdown_()
-    assert "[Concerning (special cause)]{.spc .spc-special-cause-concern}" in md
-    assert "[Consistently failing]{.spc .spc-consistent-fail}" in md
-    assert "[No target]{.spc .spc-none}" in md
+def test_dashboard_table_has_kccs_columns_and_one_trend():
+    # review majors 3 and 9: no Previous RAG column, and SPC words beside the direction of
+    # travel contradicted it for 14 of 38 KPIs; SPC now has its own section (report)
+    t = tables.dashboard_table(assessment(), "Dashboard")
+    assert t.columns == (
+        "KPI", "Latest", "Target", "Floor standard", "RAG", "Previous RAG", "Direction of travel"
+    )  # fmt: skip
+    md = t._repr_markdown_()
+    assert ".spc" not in md and "special cause" not in md.lower()
+    assert "row-headers" in t.classes
+
+
+def test_direction_arrow_follows_the_line_not_the_judgement():
+    # review major 5: CYPE02 (lower is better) rose on its chart but read "↓ Worsening"
+    assert tables.direction_cell("worsening", polarity="lower").icon == "↑"
+    assert tables.direction_cell("improving", polarity="lower").icon == "↓"
+    assert tables.direction_cell("improving", polarity="higher").icon == "↑"
+    assert tables.direction_cell("worsening", polarity="higher").icon == "↓"
+    assert tables.direction_cell("stable", polarity="lower").icon == "→"
+    assert tables.direction_cell("worsening", polarity="lower").text == "Worsening"
+
+
+def test_kpi_table_is_grouped_by_service_area_with_kpi_row_headers():
+    # review major 8 / minor 9: the service area was repeated on every row
+    t = tables.kpi_table(assessment(), "Every KPI")
+    assert t.classes == ("grouped", "row-headers")
+    assert ": Every KPI {#tbl-kpis .grouped .row-headers}" in t._repr_markdown_()
 
 
 def test_milestones_table_dates_and_status():

@@ -165,9 +165,86 @@ function Span(span)
   return nil
 end
 
+-- A table with class `grouped` (qprlib.tables: the KPI table by service area): its first
+-- column becomes a group heading row above each run of equal values, instead of being
+-- repeated on every row (a table body per group; HTML, Typst and Word all keep it).
+local function regroup(tbl)
+  local ncol = #tbl.colspecs
+  if ncol < 2 or #tbl.bodies ~= 1 then
+    return tbl
+  end
+  local bodies, current, body = {}, nil, nil
+  for _, row in ipairs(tbl.bodies[1].body) do
+    local key = pandoc.utils.stringify(row.cells[1].contents)
+    if body == nil or key ~= current then
+      current = key
+      local contents = row.cells[1].contents
+      if FORMAT == "typst" or FORMAT == "docx" then -- HTML: a <th>, bold by CSS
+        contents = pandoc.Blocks({ pandoc.Plain({ pandoc.Strong(pandoc.utils.blocks_to_inlines(contents)) }) })
+      end
+      local heading = pandoc.Cell(contents, pandoc.AlignDefault, 1, ncol - 1)
+      heading.attributes.scope = "rowgroup"
+      heading.classes:insert("group-heading")
+      body = { attr = pandoc.Attr("", { "group" }), body = {}, head = { pandoc.Row({ heading }) },
+        row_head_columns = 0 }
+      table.insert(bodies, body)
+    end
+    row.cells:remove(1)
+    table.insert(body.body, row)
+  end
+  tbl.colspecs:remove(1)
+  local total = 0
+  for _, spec in ipairs(tbl.colspecs) do
+    total = total + (type(spec[2]) == "number" and spec[2] or 0)
+  end
+  if total > 0 then -- the other columns share the width the first one had
+    for i, spec in ipairs(tbl.colspecs) do
+      if type(spec[2]) == "number" then
+        tbl.colspecs[i] = { spec[1], spec[2] / total }
+      end
+    end
+  end
+  for _, row in ipairs(tbl.head.rows) do
+    row.cells:remove(1)
+  end
+  tbl.bodies = bodies
+  return tbl
+end
+
+-- Class `row-headers`: the first column (the KPI's name) heads its row: <th scope="row">.
+-- HTML: every cell is labelled with its column's heading (data-label), which the stacked
+-- phone layout of qpr.css shows before the value.
+local function label_rows(tbl, row_headers)
+  local labels = {}
+  for i, cell in ipairs(tbl.head.rows[1] and tbl.head.rows[1].cells or {}) do
+    labels[i] = pandoc.utils.stringify(cell.contents)
+  end
+  for _, body in ipairs(tbl.bodies) do
+    if row_headers then
+      body.row_head_columns = 1
+    end
+    for _, row in ipairs(body.body) do
+      for i, cell in ipairs(row.cells) do
+        if i == 1 and row_headers then
+          cell.attributes.scope = "row"
+        end
+        if is_html() and labels[i] and labels[i] ~= "" then
+          cell.attributes["data-label"] = labels[i]
+        end
+      end
+    end
+  end
+  return tbl
+end
+
 function Table(tbl)
+  local grouped, row_headers = tbl.classes:includes("grouped"), tbl.classes:includes("row-headers")
+  if grouped then
+    tbl = regroup(tbl)
+  end
+  tbl = label_rows(tbl, row_headers)
   if not is_html() then
-    return nil
+    return tbl
   end
   local label = pandoc.utils.stringify(tbl.caption.long)
   if label == "" then
@@ -178,7 +255,22 @@ function Table(tbl)
   if #tbl.colspecs >= 5 then
     table.insert(classes, "wide")
   end
+  if row_headers then
+    table.insert(classes, "stack") -- stacked rows on a phone (qpr.css)
+  end
   return pandoc.Div({ tbl }, pandoc.Attr("", classes, attrs))
+end
+
+-- A KPI's block (class `kpi`: heading, status line, chart, caption, commentary, action) is
+-- never split across pages: Typst keeps it in one unbreakable block (HTML: print CSS).
+function Div(div)
+  if FORMAT ~= "typst" or not div.classes:includes("kpi") then
+    return nil
+  end
+  local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#block(breakable: false, width: 100%, above: 1.8em, below: 1.8em)[") })
+  blocks:extend(div.content)
+  blocks:insert(pandoc.RawBlock("typst", "]"))
+  return blocks
 end
 
 local function Pandoc(doc)
@@ -213,6 +305,7 @@ return {
   { Header = Header },
   { Figure = Figure },
   { Image = Image, Span = Span, Table = Table },
+  { Div = Div }, -- after the figures inside a KPI's block are written
   { Str = Str }, -- the passes above read the text as it is
   { Pandoc = Pandoc }, -- last: moves blocks the passes above have finished with
 }
