@@ -461,7 +461,8 @@ def rag_by_area_chart(assessment: pd.DataFrame) -> Chart:
     )
     hatches = {"Green": "", "Amber": "///", "Red": "xxx"}
     with matplotlib.rc_context({**STYLE, "axes.grid.axis": "x", "hatch.color": "white"}):
-        fig = Figure(figsize=(WIDTH, max(1.5, 0.55 + 0.27 * len(areas))), dpi=DPI)
+        # compact (0.25 in a bar): the QPR's executive summary and this chart share page 1
+        fig = Figure(figsize=(WIDTH, max(1.4, 0.5 + 0.25 * len(areas))), dpi=DPI)
         fig.set_layout_engine("constrained")  # area names vary in length: measure them
         ax = fig.add_subplot()
         ax.set_axisbelow(True)  # grid lines behind the bars, not striped across them
