@@ -568,4 +568,5 @@ def trend_table(trend: pd.DataFrame, caption: str, id: str = "tbl-trend") -> Tab
     columns = [c for c in TREND_HEADINGS if c != "no_data" or trend["no_data"].any()]
     rows = [[str(row[c]) for c in columns] for _, row in trend.iterrows()]
     headings = [TREND_HEADINGS[c] for c in columns]
-    return table(headings, rows, caption, id, align=["l", *["r"] * (len(columns) - 1)])
+    align = ["l", *["r"] * (len(columns) - 1)]
+    return table(headings, rows, caption, id, align=align, classes=("row-headers",))  # quarter

@@ -164,7 +164,13 @@ def table_column(table, heading: str) -> list[str]:
     """One column of an HTML table's body, as a screen reader reads it, by its header cell."""
     headings = [words(th.get_text()) for th in table.find("thead").find_all("th")]
     index = headings.index(heading)
-    return [spoken(row.find_all(["td", "th"])[index]) for row in table.tbody("tr")]
+    rows = [  # every body: a grouped table has one per service area, under its heading row
+        row
+        for body in table.find_all("tbody")
+        for row in body.find_all("tr")
+        if not row.find("th", scope="rowgroup")
+    ]
+    return [spoken(row.find_all(["td", "th"])[index]) for row in rows]
 
 
 @pytest.fixture(scope="module")
