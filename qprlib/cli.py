@@ -150,6 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="workbooks go in DIR/<quarter-slug>/ (default: returns)",
     )
+    returns.add_argument(
+        "--directorate",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="write only this directorate's workbook (repeatable)",
+    )
+    returns.add_argument(
+        "--status",
+        action="store_true",
+        help="write nothing: say which returns are in (returned, partly, outstanding) per "
+        "directorate and service area, what is missing and the deadline (params "
+        "returns_deadline); exit 1 while any is not complete",
+    )
 
     imports = commands.add_parser(
         "import", help="check completed return workbooks and merge them into the data"
@@ -284,11 +298,31 @@ def _new_quarter(args: argparse.Namespace) -> int:
 def _returns(args: argparse.Namespace) -> int:
     from qprlib.returns import write_returns
 
-    paths = write_returns(args.quarter, data_dir=args.data, out_dir=args.out)
+    if args.status:
+        return _returns_status(args)
+    paths = write_returns(args.quarter, data_dir=args.data, out_dir=args.out, only=args.directorate)
     for path in paths:
         print(f"Wrote {path}")
     print("Send each directorate its workbook; when they come back, run `qpr import`.")
     return EXIT_OK
+
+
+def _returns_status(args: argparse.Namespace) -> int:
+    from qprlib import io
+    from qprlib.params import PARAMS_DIR, find_project_root, load_params
+    from qprlib.periods import Quarter
+    from qprlib.returns import RETURNED, format_return_status, return_status
+
+    quarter = Quarter.parse(args.quarter)
+    status = return_status(io.load(args.data), quarter)
+    if args.directorate:
+        status = status.loc[status["directorate"].isin(args.directorate)]
+    params_dir = find_project_root() / PARAMS_DIR
+    has_file = (params_dir / f"{quarter.slug}.yml").is_file()
+    deadline = load_params(quarter, params_dir).returns_deadline if has_file else ""
+    sys.stdout.write(format_return_status(status, quarter, deadline))
+    done = (status["status"] == RETURNED).all()
+    return EXIT_OK if done else EXIT_REPORT_FAILED  # 1: returns still to come, for scripts
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -84,6 +84,10 @@ class RunParams:
     risk_analysis: str = ""  # 7.0
     equality_and_diversity: str = ""  # 8.0
     background_papers: str = ""  # 9.0 (blank: none under the meaning of the Act)
+    # the share (0-1] of the quarter's KPIs that must have a figure before `qpr build` makes
+    # final papers (below it: exit 2 unless --draft); 1: every KPI (qprlib.completeness)
+    completeness: float = 1.0
+    returns_deadline: str = ""  # ISO date the directorates' returns are due (qpr returns --status)
     sources: tuple[Path, ...] = ()  # the params files these came from, defaults first
 
     def notebook_values(self) -> dict[str, Any]:
@@ -377,6 +381,14 @@ def _fraction(value: Any) -> float:
     return float(value)
 
 
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(
+            "expected a share of the KPIs above 0 and at most 1, e.g. 0.9 (1 = every KPI)"
+        )
+    return float(value)
+
+
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
@@ -428,6 +440,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "background_documents": _text_lines,
     "build_details": _flag,
     "cover_style": _one_of(*COVER_STYLES),
+    "completeness": _share,
+    "returns_deadline": _date_or_blank,
     **dict.fromkeys(HALTON_TEXTS, _paragraph),
 }
 QUARTER_FILE_ONLY = ("quarter",)
@@ -737,6 +751,7 @@ CLEARED = {  # a new quarter's value of these is never the previous quarter's
         '""',
         "TODO the date of this quarter's meeting, YYYY-MM-DD (qpr build refuses it empty)",
     ),
+    "returns_deadline": ('""', "TODO the date the returns are due, YYYY-MM-DD"),
 }
 
 

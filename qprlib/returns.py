@@ -217,17 +217,34 @@ def directorates(data: io.QprData, quarter: Quarter) -> list[str]:
 
 
 def write_returns(
-    quarter: str | Quarter, data_dir: str | Path = "data", out_dir: str | Path = "returns"
+    quarter: str | Quarter,
+    data_dir: str | Path = "data",
+    out_dir: str | Path = "returns",
+    only: list[str] | tuple[str, ...] = (),
 ) -> list[Path]:
-    """Write one return workbook per directorate into `out_dir/<quarter-slug>/`; return paths."""
+    """Write one return workbook per directorate into `out_dir/<quarter-slug>/`; return paths.
+
+    `only`: just these directorates' workbooks (`qpr returns QUARTER --directorate D`), e.g.
+    a fresh one for a directorate that lost or spoiled its own.
+    """
     quarter = Quarter.parse(quarter)
     data = io.load(data_dir)
     check_quarter_known(data, quarter)
+    chosen = directorates(data, quarter)
+    unknown = [d for d in only if d not in chosen]
+    if unknown:
+        raise DataError(
+            [
+                f"--directorate: '{d}' has no indicators reported in {quarter}; expected one "
+                f"of: {', '.join(chosen)}"
+                for d in unknown
+            ]
+        )
     folder = Path(out_dir) / quarter.slug
     folder.mkdir(parents=True, exist_ok=True)
     generated = datetime.now(UTC).replace(microsecond=0).isoformat()
     paths = []
-    for directorate in directorates(data, quarter):
+    for directorate in [d for d in chosen if not only or d in only]:
         rows = return_rows(data, quarter, directorate)
         meta = {
             "format": FORMAT,
@@ -241,6 +258,98 @@ def write_returns(
         _save_atomically(return_workbook(rows, quarter, meta), path)
         paths.append(path)
     return paths
+
+
+# --- which returns are in: `qpr returns --status QUARTER` ----------------------------------
+
+RETURNED, PARTLY, OUTSTANDING = "returned", "partly", "outstanding"
+STATUS_COLUMNS = ["directorate", "service_area", "cells", "filled", "status", "missing"]
+
+
+def _status_word(filled: int, cells: int) -> str:
+    return RETURNED if filled == cells else OUTSTANDING if filled == 0 else PARTLY
+
+
+def return_status(data: io.QprData, quarter: str | Quarter) -> pd.DataFrame:
+    """Per directorate and service area (indicators.csv order): the return's figures (one
+    per indicator per input period, as in its workbook), how many are in values.csv, the
+    status (returned / partly / outstanding) and what is missing ('PH03 Nov 2023').
+
+    One row per service area, then one per directorate with service_area '' (its total).
+    """
+    quarter = Quarter.parse(quarter)
+    check_quarter_known(data, quarter)
+    held = data.values.dropna(subset=["value"])
+    have = set(zip(held["id"], held["period_end"].dt.date, strict=True))
+    rows = []
+    for directorate in directorates(data, quarter):
+        chosen = return_rows(data, quarter, directorate)
+        total: list[str] = []
+        count = 0
+        for area in dict.fromkeys(chosen["service_area"]):
+            missing, cells = [], 0
+            for row in chosen.loc[chosen["service_area"] == area].itertuples():
+                for day in row.periods:
+                    cells += 1
+                    if (row.id, day) not in have:
+                        missing.append(f"{row.id} {month_label(day)}")
+            filled = cells - len(missing)
+            rows.append([directorate, area, cells, filled, _status_word(filled, cells), missing])
+            total += missing
+            count += cells
+        filled = count - len(total)
+        rows.append([directorate, "", count, filled, _status_word(filled, count), total])
+    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def format_return_status(
+    status: pd.DataFrame, quarter: str | Quarter, deadline: str = "", today: date | None = None
+) -> str:
+    """The status table as `qpr returns --status` prints it, with the deadline from params."""
+    quarter = Quarter.parse(quarter)
+    today = today or date.today()
+    lines = [f"Returns for {quarter}: {_deadline_words(deadline, today)}"]
+    late = bool(deadline) and today > date.fromisoformat(deadline)
+    for directorate, rows in status.groupby("directorate", sort=False):
+        total = rows.loc[rows["service_area"] == ""].iloc[0]
+        overdue = "  (overdue)" if late and total["status"] != RETURNED else ""
+        lines.append(
+            f"{directorate}: {total['status']} ({total['filled']} of {total['cells']} "
+            f"figures){overdue}"
+        )
+        for area in rows.loc[rows["service_area"] != ""].itertuples():
+            missing = (
+                "; nothing in yet"
+                if area.status == OUTSTANDING
+                else f"; missing {', '.join(area.missing)}"
+                if area.missing
+                else ""
+            )
+            lines.append(
+                f"  {area.service_area}: {area.status} ({area.filled} of {area.cells}){missing}"
+            )
+    totals = status.loc[status["service_area"] == ""]
+    counts = totals["status"].value_counts()
+    lines.append(
+        f"{len(totals)} directorates: {counts.get(RETURNED, 0)} returned, "
+        f"{counts.get(PARTLY, 0)} partly, {counts.get(OUTSTANDING, 0)} outstanding."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _deadline_words(deadline: str, today: date) -> str:
+    if not deadline:
+        return "no deadline set (params returns_deadline)"
+    due = date.fromisoformat(deadline)
+    days = (due - today).days
+    when = (
+        "today"
+        if days == 0
+        else f"in {days} day{'s' if days != 1 else ''}"
+        if days > 0
+        else f"passed {-days} day{'s' if days != -1 else ''} ago"
+    )
+    return f"due {due.day} {due:%B %Y} ({when})"
 
 
 def return_workbook(rows: pd.DataFrame, quarter: Quarter, meta: dict[str, str]) -> Workbook:

@@ -61,13 +61,37 @@ def change_words(delta: int, noun: str = "") -> str:
     return f"{words} {noun}" if noun else words
 
 
-def _since(delta: int | None) -> str:
-    """' (one fewer than the previous Quarter)', or '' when there is no previous quarter."""
+def _since(delta: int | None, among: int | None = None) -> str:
+    """' (one fewer than the previous Quarter)', or '' when there is no previous quarter.
+
+    `among`: the change is over only the KPIs reported in both quarters (some have no figure
+    in one of them, e.g. returns not yet in), and the clause says so."""
     if delta is None:
         return ""
+    both = f", of the {among} KPIs reported in both Quarters" if among is not None else ""
     if delta == 0:
-        return " (no change on the previous Quarter)"
-    return f" ({change_words(delta)} than the previous Quarter)"
+        return f" (no change on the previous Quarter{both})"
+    return f" ({change_words(delta)} than the previous Quarter{both})"
+
+
+def compared_kpis(
+    current: pd.DataFrame, previous: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The KPI rows of each quarter for the KPIs with a value in both, when that is not all
+    the KPIs of either quarter (else None: the plain comparison is over the same KPIs).
+
+    Issue 12: with two directorates' returns outstanding, 'four fewer Red than the previous
+    Quarter' was only missing figures; changes are counted over the KPIs both quarters report.
+    """
+    if not {"id", "value"} <= set(current.columns) or not {"id", "value"} <= set(previous):
+        return None
+    now, before = _kpis(current), _kpis(previous)
+    now_ids = set(now.loc[now["value"].notna(), "id"])
+    before_ids = set(before.loc[before["value"].notna(), "id"])
+    if now_ids == before_ids == set(now["id"]) == set(before["id"]):
+        return None
+    both = now_ids & before_ids
+    return now.loc[now["id"].isin(both)], before.loc[before["id"].isin(both)]
 
 
 def _counts(table: pd.DataFrame, column: str, levels: tuple[str, ...]) -> dict[str, int]:
@@ -110,6 +134,7 @@ class Summary:
     red_by_service_area: dict[str, list[str]]  # service area -> KPI names, in table order
     call_in: pd.DataFrame  # CALL_IN_COLUMNS
     no_data_count: int = 0  # KPIs with no value this quarter: no rating, no direction
+    compared_count: int | None = None  # changes are over only these KPIs (in both quarters)
 
     @property
     def unrated_count(self) -> int:
@@ -137,6 +162,12 @@ class Summary:
         if self.unrated_count:
             u = self.unrated_count
             text += f" {u} KPI{_s(u)} {_has(u)} no data for the quarter."
+        if self.compared_count is not None:
+            c = self.compared_count
+            text += (
+                f" Changes on the previous Quarter are over the {c} KPI{_s(c)} reported in "
+                "both Quarters."
+            )
         return text
 
     def rag_sentences(self) -> list[str]:
@@ -144,7 +175,7 @@ class Summary:
         changes = self.rag_changes or {}
         return [
             f"{_count(self.rag_counts[k]).capitalize()} {_are(self.rag_counts[k])} rated {k}"
-            f"{_since(changes.get(k))} – {RAG_MEANING[k]}."
+            f"{_since(changes.get(k), self.compared_count)} – {RAG_MEANING[k]}."
             for k in RAG_ORDER
         ]
 
@@ -167,10 +198,12 @@ class Summary:
             if up
             else "no indicators show a positive trend"
         )
+        among = self.compared_count
         text = (
-            f"With regards to Direction of Travel, {improving}{_since(changes.get(IMPROVING))}, "
-            f"{_subject(flat)} stable or with no clear trend{_since(changes.get(STABLE))}, "
-            f"and {_subject(down)} showing a negative trend{_since(changes.get(WORSENING))}."
+            f"With regards to Direction of Travel, {improving}"
+            f"{_since(changes.get(IMPROVING), among)}, {_subject(flat)} stable or with no clear "
+            f"trend{_since(changes.get(STABLE), among)}, and {_subject(down)} showing a "
+            f"negative trend{_since(changes.get(WORSENING), among)}."
         )
         if self.no_data_count:
             u = self.no_data_count
@@ -249,6 +282,16 @@ def summarise(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> Su
     before = None if previous is None else _kpis(previous)
     rag_counts = _counts(kpis, "rag", RAG_ORDER)
     direction_counts = _direction_counts(kpis)
+    both = None if previous is None else compared_kpis(current, previous)
+    rag_changes = direction_changes = None
+    if both is not None:  # over the KPIs both quarters report
+        rag_changes = _changes(
+            _counts(both[0], "rag", RAG_ORDER), _counts(both[1], "rag", RAG_ORDER)
+        )
+        direction_changes = _changes(_direction_counts(both[0]), _direction_counts(both[1]))
+    elif before is not None:
+        rag_changes = _changes(rag_counts, _counts(before, "rag", RAG_ORDER))
+        direction_changes = _changes(direction_counts, _direction_counts(before))
     red = kpis.loc[kpis["rag"] == RED]
     areas = current["service_area"].drop_duplicates()  # indicators.csv order
     red_by_area = {
@@ -259,15 +302,12 @@ def summarise(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> Su
     return Summary(
         kpi_count=len(kpis),
         rag_counts=rag_counts,
-        rag_changes=_changes(
-            rag_counts, None if before is None else _counts(before, "rag", RAG_ORDER)
-        ),
+        rag_changes=rag_changes,
         direction_counts=direction_counts,
-        direction_changes=_changes(
-            direction_counts, None if before is None else _direction_counts(before)
-        ),
+        direction_changes=direction_changes,
         red_by_service_area=red_by_area,
         no_data_count=int((~_has_value(kpis)).sum()),
+        compared_count=None if both is None else len(both[0]),
         call_in=current.loc[current["call_in"].astype(bool), CALL_IN_COLUMNS].reset_index(
             drop=True
         ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -687,3 +688,60 @@ def test_a_return_saved_by_libreoffice_calc_imports_identically(data_dir, return
     pd.testing.assert_frame_equal(direct.commentary[columns], via_calc.commentary[columns])
     book = load_workbook(calc)
     assert book[META].sheet_state == "hidden" and book[INDICATORS].protection.sheet
+
+
+# --- which returns are in: qpr returns --status, and one directorate's workbook (issue 12) ------
+
+
+def test_return_status_per_directorate_and_service_area(data_dir, returns):
+    from qprlib.returns import format_return_status, return_status
+
+    adults = filled_adults(returns[ADULTS])
+    fill(adults, {"ASC01:" + MONTH[1]: None})  # November not yet available
+    import_returns([adults], data_dir=data_dir)
+    status = return_status(io.load(data_dir), Q3).set_index(["directorate", "service_area"])
+    # Adults: ASC01 monthly (3 cells, November blank), ASC02 quarterly (1), ASC03 monthly (3)
+    assert status.loc[(ADULTS, ""), ["cells", "filled", "status"]].tolist() == [7, 6, "partly"]
+    assert status.loc[(ADULTS, ""), "missing"] == ["ASC01 Nov 2023"]
+    assert status.loc[(ADULTS, "Assessment"), "status"] == "partly"
+    assert status.loc[(GROWTH, ""), ["filled", "status"]].tolist() == [0, "outstanding"]
+    text = format_return_status(
+        return_status(io.load(data_dir), Q3), Q3, "2024-01-15", today=date(2024, 1, 18)
+    )
+    assert text.splitlines()[0] == "Returns for 2023/24 Q3: due 15 January 2024 (passed 3 days ago)"
+    assert f"{ADULTS}: partly (6 of 7 figures)  (overdue)" in text
+    assert "  Assessment: partly (" in text and "missing ASC01 Nov 2023" in text
+    assert f"{GROWTH}: outstanding (0 of 1 figures)  (overdue)" in text
+    assert "2 directorates: 0 returned, 1 partly, 1 outstanding." in text
+
+
+def test_return_status_all_in_before_the_deadline(data_dir, returns):
+    from qprlib.returns import format_return_status, return_status
+
+    import_returns(
+        [filled_adults(returns[ADULTS]), fill(returns[GROWTH], {"GC01:" + MONTH[2]: 86})],
+        data_dir=data_dir,
+    )
+    status = return_status(io.load(data_dir), Q3)
+    assert set(status["status"]) == {"returned"}
+    text = format_return_status(status, Q3, "2024-01-15", today=date(2024, 1, 14))
+    assert "(in 1 day)" in text and "overdue" not in text
+    assert "2 directorates: 2 returned, 0 partly, 0 outstanding." in text
+
+
+def test_cli_returns_status_exits_1_while_returns_are_outstanding(data_dir, tmp_path, capsys):
+    assert main(["returns", "2023/24 Q3", "--status", "--data", str(data_dir)]) == 1
+    out = capsys.readouterr().out
+    assert f"{GROWTH}: outstanding" in out and "no deadline set" in out
+    assert not (tmp_path / "returns").exists()  # --status writes nothing
+
+
+def test_cli_returns_for_one_directorate_writes_one_workbook(data_dir, tmp_path, capsys):
+    out = tmp_path / "one"
+    args = ["returns", "2023/24 Q3", "--data", str(data_dir), "--out", str(out)]
+    assert main([*args, "--directorate", GROWTH]) == 0
+    assert [p.name for p in (out / "2023-24-q3").iterdir()] == [return_filename(Q3, GROWTH)]
+    assert main([*args, "--directorate", "Growth"]) == 2
+    assert "'Growth' has no indicators reported in 2023/24 Q3; expected one of" in (
+        capsys.readouterr().err
+    )

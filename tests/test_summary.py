@@ -537,3 +537,36 @@ def test_comparison_sentence_counts_quartiles_and_better_than_england():
     )
     assert comparison_sentence(t.assign(comparator_quartile=None, published_better=None)) == ""
     assert comparison_sentence(table(["Green"], ["stable"])) == ""  # no comparison columns
+
+
+def test_changes_are_over_the_kpis_both_quarters_report():
+    """Issue 12: two directorates' returns outstanding made 'four fewer Red' out of missing
+    figures. Four KPIs: A and B reported in both quarters, C and D (Red last quarter) not yet."""
+    nan = float("nan")
+    previous = with_values(["Green", "Amber", "Red", "Red"], ["stable"] * 4, [90.0] * 4)
+    current = with_values(
+        ["Amber", "Amber", None, None], ["worsening", "stable", None, None], [80, 80, nan, nan]
+    )
+    summary = summarise(current, previous)
+    assert summary.compared_count == 2
+    assert summary.rag_changes == {"Green": -1, "Amber": 1, "Red": 0}  # not "two fewer Red"
+    assert summary.direction_changes == {"improving": 0, "stable": -1, "worsening": 1}
+    assert summary.rag_sentences()[2].startswith(
+        "None are rated Red (no change on the previous Quarter, of the 2 KPIs reported in both "
+        "Quarters) – "
+    )
+    paragraph = summary.summary_paragraph()
+    assert paragraph.endswith(
+        " 2 KPIs have no data for the quarter. Changes on the previous Quarter are over the 2 "
+        "KPIs reported in both Quarters."
+    )
+    assert "(one more than the previous Quarter, of the 2 KPIs reported in both Quarters)" in (
+        summary.direction_sentence()
+    )
+
+
+def test_with_every_kpi_reported_in_both_quarters_the_sentences_are_as_before():
+    quarter = with_values(["Green", "Red"], ["stable", "worsening"], [90.0, 10.0])
+    summary = summarise(quarter, quarter)
+    assert summary.compared_count is None
+    assert "reported in both" not in summary.summary_paragraph() + summary.direction_sentence()
