@@ -103,6 +103,9 @@ def test_unknown_key_names_file_line_key_and_suggests_the_right_one(params_dir):
         ("meeting_date: 4/1/2024", "expected a date written YYYY-MM-DD"),
         ("directorates: Adults", "expected a list of names"),
         ("execution_timeout: 0", "expected a whole number of at least 1"),
+        ("completeness: 0", "expected a share of the KPIs above 0 and at most 1"),
+        ("completeness: 95", "expected a share of the KPIs above 0 and at most 1"),
+        ("returns_deadline: soon", "expected a date written YYYY-MM-DD"),
     ],
 )
 def test_wrong_types_are_rejected_with_line_and_key(params_dir, line, expected):
@@ -250,6 +253,16 @@ def test_a_meeting_date_set_only_in_defaults_is_located_there(params_dir):
     (params_dir / "defaults.yml").write_text(DEFAULTS + "meeting_date: 2023-01-05\n")
     with pytest.raises(ParamsError, match=r"defaults.yml, line 5, key 'meeting_date': 2023-01-05"):
         check_meeting_date(load_params("2023/24 Q2", params_dir))
+
+
+def test_completeness_and_returns_deadline_default_to_every_kpi_and_none(params_dir):
+    params = load_params("2023/24 Q2", params_dir)
+    assert params.completeness == 1.0 and params.returns_deadline == ""
+    (params_dir / "2023-24-q2.yml").write_text(
+        Q2 + "completeness: 0.9\nreturns_deadline: 2023-10-20\n"
+    )
+    params = load_params("2023/24 Q2", params_dir)
+    assert params.completeness == 0.9 and params.returns_deadline == "2023-10-20"
 
 
 def test_the_sample_quarters_meeting_dates_pass():
