@@ -1,0 +1,1 @@
+"""Renderers of executed notebooks: the built-in engine and Quarto."""
