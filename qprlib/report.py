@@ -506,7 +506,7 @@ def _directorates(ctx: Context) -> list[str]:
 
 def dashboard_report_name(directorate: str) -> str:
     """A directorate dashboard's report (file) name, as the build names it."""
-    from qprlib.build import slugify
+    from qprlib.names import slugify
 
     return f"directorate-{slugify(directorate)}"
 

@@ -28,8 +28,8 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from qprlib import io
-from qprlib.build import slugify
 from qprlib.errors import DataError
+from qprlib.names import slugify
 from qprlib.periods import Quarter
 
 FORMAT = "qpr-return/1"  # bump when the layout changes; imports refuse other versions

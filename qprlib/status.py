@@ -2,7 +2,7 @@
 current, stale (inputs changed since: data, params, templates, qprlib) or failed.
 
 One rule with the build: a report is current exactly when `qpr build` would skip it
-(`build.up_to_date` on the run `build.plan_runs` plans now); the stamp of its last success
+(`stamps.up_to_date` on the run `plan.plan_runs` plans now); the stamp of its last success
 says which inputs changed. The last build's outcome comes from `build/<slug>/manifest.json`.
 """
 
@@ -12,10 +12,11 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from qprlib import build
 from qprlib.errors import QprError
 from qprlib.params import load_params, resolve_quarter
 from qprlib.periods import Quarter
+from qprlib.pipeline import plan, stamps
+from qprlib.pipeline.outcome import FAILED as RUN_FAILED
 
 CURRENT, STALE, FAILED, NOT_BUILT, UNKNOWN = "current", "stale", "failed", "not built", "unknown"
 INPUT_NAMES = {  # a stamp's inputs as the user knows them
@@ -72,7 +73,7 @@ def quarter_status(
     site_dir: Path | None = None,
 ) -> list[QuarterStatus]:
     """The status of `quarter` (a quarter, 'latest' or 'current'), or of every quarter built."""
-    paths = build.Paths.at(root, notebooks=notebooks_dir, build=build_dir, site=site_dir)
+    paths = plan.Paths.at(root, notebooks=notebooks_dir, build=build_dir, site=site_dir)
     if quarter is None:
         quarters = built_quarters(paths.build)
     else:
@@ -80,7 +81,7 @@ def quarter_status(
     if not quarters:
         return []
     try:
-        data = build.load_data(build._under_root(Path(data_dir), paths.root))
+        data = plan.load_data(plan.under_root(Path(data_dir), paths.root))
     except QprError as error:
         data = error
     return [status_of(q, data, paths) for q in quarters]
@@ -97,10 +98,10 @@ def built_quarters(build_dir: Path) -> list[Quarter]:
     return sorted(found)
 
 
-def status_of(quarter: Quarter, data, paths: build.Paths) -> QuarterStatus:
+def status_of(quarter: Quarter, data, paths: plan.Paths) -> QuarterStatus:
     """One quarter: its manifest, then each planned report checked as the build would."""
     out = paths.build / quarter.slug
-    manifest = build.read_stamp(out / "manifest.json")
+    manifest = stamps.read_stamp(out / "manifest.json")
     entries = manifest.get("reports") if isinstance(manifest.get("reports"), dict) else {}
     formats = manifest.get("published_formats") or manifest.get("formats") or ()
     last = QuarterStatus(
@@ -117,13 +118,13 @@ def status_of(quarter: Quarter, data, paths: build.Paths) -> QuarterStatus:
         if isinstance(data, QprError):
             raise data
         params = load_params(quarter, paths.params)
-        names = build.choose_directorates(data, params.directorates, False, params.sources)
-        runs = build.plan_runs(params, names, True, data, paths, out, run_time="")
+        names = plan.choose_directorates(data, params.directorates, False, params.sources)
+        runs = plan.plan_runs(params, names, True, data, paths, out, run_time="")
     except QprError as error:
         unknown = tuple(ReportStatus(name, UNKNOWN, error.problems[0]) for name in sorted(entries))
         return replace(last, reports=unknown, kpis=UNKNOWN, site=UNKNOWN, problem=error.problems[0])
     reports = tuple(report_status(run, entries.get(run.report)) for run in runs)
-    kpis = _kpis_state(out, build.assessment_key(params, data))
+    kpis = _kpis_state(out, stamps.assessment_key(params, data))
     current = [r.report for r in reports if r.state == CURRENT]
     site = _site_state(out, paths.site, current, manifest, params.council)
     changed = [r.reason.removesuffix(" changed").split(", ") for r in reports if r.state == STALE]
@@ -131,14 +132,14 @@ def status_of(quarter: Quarter, data, paths: build.Paths) -> QuarterStatus:
     return replace(last, reports=reports, kpis=kpis, site=site, stale_inputs=tuple(stale_inputs))
 
 
-def report_status(run: build.Run, entry: dict | None) -> ReportStatus:
+def report_status(run: plan.Run, entry: dict | None) -> ReportStatus:
     """current (the build would skip it), failed (its last run failed), stale or not built."""
-    stamp = build.read_stamp(run.sibling(".stamp.json"))
+    stamp = stamps.read_stamp(run.sibling(".stamp.json"))
     built = str(stamp.get("built", ""))
-    if isinstance(entry, dict) and entry.get("outcome") == build.FAILED:
+    if isinstance(entry, dict) and entry.get("outcome") == RUN_FAILED:
         where = f" at {entry['cell']}" if entry.get("cell") else ""
         return ReportStatus(run.report, FAILED, f"{entry.get('error', '')}{where}", built)
-    if build.up_to_date(run):
+    if stamps.up_to_date(run):
         return ReportStatus(run.report, CURRENT, "", built)
     if not run.output.is_file():
         return ReportStatus(run.report, NOT_BUILT)
@@ -162,7 +163,7 @@ def changed_inputs(before, now: dict) -> str:
 def _kpis_state(out: Path, key: str) -> str:
     if not (out / "kpis.csv").is_file():
         return NOT_BUILT
-    return CURRENT if build.read_stamp(out / "kpis.stamp.json").get("key") == key else STALE
+    return CURRENT if stamps.read_stamp(out / "kpis.stamp.json").get("key") == key else STALE
 
 
 def _site_state(out: Path, site: Path, reports: list[str], manifest: dict, council: str) -> str:
@@ -173,8 +174,8 @@ def _site_state(out: Path, site: Path, reports: list[str], manifest: dict, counc
     if not reports:  # published, but from notebooks that are no longer current
         return STALE
     engine = str(manifest.get("engine_requested") or "auto")
-    key = build.render_key(out, site, reports, formats, engine, council)
-    return CURRENT if build.read_stamp(out / "render.stamp.json").get("key") == key else STALE
+    key = stamps.render_key(out, site, reports, formats, engine, council)
+    return CURRENT if stamps.read_stamp(out / "render.stamp.json").get("key") == key else STALE
 
 
 # --- output

@@ -309,7 +309,7 @@ def test_new_quarter_from_the_command_line_writes_once(project, monkeypatch, cap
 def test_build_then_skip_when_nothing_changed_then_rerun_when_data_changes(
     project, monkeypatch, capsys
 ):
-    import qprlib.render
+    import qprlib.pipeline.publish
     from qprlib import provenance
 
     # qprlib's hash held still: others editing this checkout must not make the runs stale
@@ -322,7 +322,7 @@ def test_build_then_skip_when_nothing_changed_then_rerun_when_data_changes(
         (site_dir / quarter_dir.name).mkdir(parents=True, exist_ok=True)
         return [("directorate-fine", "pandoc failed")] if len(calls) == 2 else []
 
-    monkeypatch.setattr(qprlib.render, "render_quarter", fake_render)
+    monkeypatch.setattr(qprlib.pipeline.publish, "render_quarter", fake_render)
     site = project / "_site"
     options = {"render": True, "formats": ("html",), "engine": "builtin", "site_dir": site}
     out = out_dir(project)

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from qprlib import cli, render
+from qprlib.pipeline.engines import builtin as builtin_engine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 SLUG = "2023-24-q2"
@@ -300,7 +301,7 @@ def test_a_disk_that_fills_while_rendering_stops_the_build_not_just_one_report(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out / f"{report.name}.pdf"))
 
     rerender(built)
-    monkeypatch.setattr(render, "render_report", full)
+    monkeypatch.setattr(builtin_engine, "render_report", full)
     assert cli_build(built, monkeypatch, "--to", "html") == 2
     message = capsys.readouterr().err
     assert f"{site}: cannot write the site" in message and "No space left on device" in message

@@ -25,6 +25,8 @@ import yaml
 from bs4 import BeautifulSoup
 
 from qprlib import render
+from qprlib.pipeline import publish
+from qprlib.pipeline.engines import builtin as builtin_engine
 
 pytestmark = pytest.mark.xdist_group("render")
 
@@ -423,7 +425,7 @@ def test_a_render_failure_in_one_format_keeps_both_previous_files(tmp_path, monk
             raise render.RenderError("Typst could not make the PDF: simulated")
         return real(source, root, target, assets)
 
-    monkeypatch.setattr(render, "compile_pdf", broken)
+    monkeypatch.setattr(builtin_engine, "compile_pdf", broken)  # where render_report finds it
     failures = render.render_quarter(quarter, site, ["cover", "qpr"], ("html", "pdf"), "builtin")
     assert failures == [("qpr", "Typst could not make the PDF: simulated")]
     after = snapshot(site / QUARTER)
@@ -441,7 +443,7 @@ def test_an_error_while_publishing_leaves_the_previous_site_intact(tmp_path, mon
     def crash(*args, **kwargs):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(render, "write_index", crash)
+    monkeypatch.setattr(publish, "write_index", crash)
     with pytest.raises(OSError, match="simulated"):
         render.render_quarter(quarter, site, ["cover"], ("html", "pdf"), "builtin")
     assert snapshot(site) == before

@@ -44,8 +44,8 @@ def project(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def fake_render(monkeypatch) -> list[tuple]:
-    """qprlib.render.render_quarter replaced: records its calls and publishes an empty folder."""
-    import qprlib.render
+    """render_quarter replaced: records its calls and publishes an empty folder."""
+    import qprlib.pipeline.publish
 
     calls = []
 
@@ -54,7 +54,7 @@ def fake_render(monkeypatch) -> list[tuple]:
         (Path(site_dir) / Path(quarter_dir).name).mkdir(parents=True, exist_ok=True)
         return []
 
-    monkeypatch.setattr(qprlib.render, "render_quarter", render_quarter)
+    monkeypatch.setattr(qprlib.pipeline.publish, "render_quarter", render_quarter)
     return calls
 
 

@@ -1,0 +1,89 @@
+"""The quarter's assessment as build outputs: kpis.csv (open data) and assessment.json (shared
+by the notebooks that declare `assessment_path`), each rewritten only when its key changed."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from qprlib import provenance
+from qprlib.errors import QprError
+from qprlib.names import KPIS_FILE as KPIS
+from qprlib.params import RunParams
+from qprlib.pipeline import stamps
+from qprlib.pipeline.outcome import FAILED, UP_TO_DATE, RunOutcome
+from qprlib.pipeline.plan import ASSESSMENT_FILE
+
+
+def plan_assessment(params: RunParams, data, out: Path, force: bool):
+    """(stamp key, assessment table or None when kpis.csv is up to date).
+
+    Computed before anything is written, so a quarter the data cannot assess stops the build.
+    """
+    key = stamps.assessment_key(params, data)
+    if not force and stamps.stamped(out / stamps.KPIS_STAMP, key) and (out / KPIS).is_file():
+        return key, None
+    try:
+        return key, assess_quarter(data, params)
+    except QprError:
+        raise
+    except Exception as error:  # a library fault: report it, still build the notebooks
+        return key, error
+
+
+def assess_quarter(data, params: RunParams):
+    """The quarter's assessment table (`qprlib.assess.assess` with the params' settings)."""
+    from qprlib.assess import assess
+
+    return assess(data, params.quarter, params.assess_settings())
+
+
+def write_assessment(assessment, key: str, out: Path, log) -> tuple[RunOutcome, str]:
+    """Write build/<slug>/kpis.csv (atomically) unless it is up to date: (outcome, error)."""
+    if assessment is None:
+        log.line("up to date  kpis.csv")
+        return UP_TO_DATE, ""
+    if isinstance(assessment, Exception):
+        error = f"{type(assessment).__name__}: {assessment}"
+        log.error(f"FAILED kpis.csv: {error}")
+        log.detail("".join(traceback.format_exception(assessment)))
+        return FAILED, error
+    from qprlib import io
+    from qprlib.tables import csv_safe
+
+    table = csv_safe(assessment)  # open data: no cell a spreadsheet would run as a formula
+    io.write_csv_atomic(table, out / KPIS)
+    stamps.write_key(out / stamps.KPIS_STAMP, key)
+    log.line(f"written     kpis.csv ({len(table)} indicators)")
+    return RunOutcome.WRITTEN, ""
+
+
+def share_assessment(runs, assessment, key: str, data, params: RunParams, out: Path, log) -> None:
+    """build/<slug>/assessment.json: the quarter's and the previous quarter's assessment, made
+    once for the runs whose notebook declares `assessment_path` instead of once per notebook.
+
+    Notebooks use it only when made from their own inputs (qprlib.report.assessed); if it
+    cannot be made it is removed and each notebook assesses the data itself.
+    """
+    if not any("assessment_path" in run.declared for run in runs):
+        return
+    target, stamp = out / ASSESSMENT_FILE, out / stamps.ASSESSMENT_STAMP
+    if stamps.stamped(stamp, key) and target.is_file():
+        return
+    from qprlib import io
+    from qprlib.assess import assess, made_from
+
+    try:
+        settings = params.assess_settings()
+        done = assessment is not None and not isinstance(assessment, Exception)
+        current = assessment if done else assess_quarter(data, params)
+        previous = assess(data, params.quarter.previous(), settings)
+        header = made_from(data, params.quarter, settings, provenance.source_hash())
+        io.write_frames_json(target, {"current": current, "previous": previous}, header)
+    except Exception as error:  # the notebooks will meet (and report) the same problem
+        target.unlink(missing_ok=True)
+        stamp.unlink(missing_ok=True)
+        log.line(f"not written {ASSESSMENT_FILE}: {type(error).__name__}: {error}")
+        return
+    stamps.write_key(stamp, key)
+    log.line(f"written     {ASSESSMENT_FILE} (this quarter and the previous one)")

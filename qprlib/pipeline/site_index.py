@@ -1,0 +1,120 @@
+"""The site's index page: every quarter published, newest first, each report in every format.
+
+The page is `templates/index.html` (a Jinja2 template, HTML-escaped throughout) filled from
+what is in the site folder and each quarter's `reports.json` (labels and titles, written by
+`qprlib.pipeline.publish`). This module only makes the page's text; publish writes it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from qprlib.errors import QprError
+from qprlib.names import KPIS_FILE as KPIS
+from qprlib.names import report_label, report_rank
+from qprlib.periods import Quarter
+from qprlib.pipeline.notebooks import text
+from qprlib.pipeline.pages import (
+    DEFAULT_COUNCIL,
+    FORMAT_WORDS,
+    FORMATS,
+    SUFFIX,
+    TEMPLATES,
+    stylesheet,
+    when,
+)
+
+MANIFEST = "reports.json"  # per quarter: each report's label and title, for the index
+
+
+def index_page(site_dir: Path, council: str = DEFAULT_COUNCIL) -> str:
+    """The HTML of `site_dir/index.html` as the site stands now."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    site_dir = Path(site_dir)
+    quarters = sorted(site_quarters(site_dir), key=lambda q: q[0], reverse=True)
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return environment.get_template("index.html").render(
+        council=council or DEFAULT_COUNCIL,
+        style=stylesheet(),
+        quarters=[quarter_entry(folder, quarter) for quarter, folder in quarters],
+        updated=when(datetime.now(UTC).isoformat(timespec="minutes")),
+    )
+
+
+def read_reports(quarter: Path) -> dict:
+    """A quarter's reports.json ({'reports': {name: {label, title}}}); empty when unreadable."""
+    try:
+        manifest = json.loads((quarter / MANIFEST).read_text(encoding="utf-8"))
+        if isinstance(manifest, dict) and isinstance(manifest.get("reports"), dict):
+            return manifest
+    except (OSError, ValueError):
+        pass
+    return {"reports": {}}
+
+
+def site_quarters(site_dir: Path) -> list[tuple[Quarter, Path]]:
+    """The quarter folders of the site (named by their slug), in no order."""
+    found = []
+    for path in site_dir.iterdir() if site_dir.is_dir() else []:
+        if not path.is_dir() or path.name.startswith("."):
+            continue
+        try:
+            quarter = Quarter.parse(path.name)
+        except QprError:
+            continue
+        if quarter.slug == path.name:
+            found.append((quarter, path))
+    return found
+
+
+def quarter_entry(folder: Path, quarter: Quarter) -> dict:
+    """One quarter's section: its reports (cover, QPR, dashboards) and the open data."""
+    labels = read_reports(folder)["reports"]
+    names = {p.stem for p in folder.iterdir() if p.suffix in SUFFIX.values() and p.is_file()}
+    short = f"Quarter {quarter.number} {quarter.financial_year}"
+    items = []
+    for name in sorted(names, key=lambda n: _order(n, labels)):
+        label = text(labels.get(name, {}).get("label")) or report_label(name)
+        links = [
+            _link(
+                f"{folder.name}/{name}{SUFFIX[fmt]}",
+                f"{label}, {short} ({FORMAT_WORDS[fmt]}{_download_size(folder, name, fmt)})",
+            )
+            for fmt in FORMATS
+            if (folder / f"{name}{SUFFIX[fmt]}").is_file()
+        ]
+        items.append({"heading": label, "links": links})
+    if (folder / KPIS).is_file():
+        words = f"Open data: the assessment of every indicator, {short} (CSV{_size(folder / KPIS)})"
+        items.append({"heading": "Open data", "links": [_link(f"{folder.name}/{KPIS}", words)]})
+    return {"slug": folder.name, "label": quarter.label, "reports": items}
+
+
+def _order(name: str, labels: dict) -> tuple[int, str]:
+    return report_rank(name), (text(labels.get(name, {}).get("label")) or name).lower()
+
+
+def _link(href: str, words: str) -> dict:
+    return {"href": quote(href), "text": words}
+
+
+def _download_size(folder: Path, name: str, fmt: str) -> str:
+    """', 245 KB' for files people download; nothing for the web page itself."""
+    return "" if fmt == "html" else _size(folder / f"{name}{SUFFIX[fmt]}")
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    if size >= 1_000_000:
+        return f", {size / 1_000_000:.1f} MB"
+    return f", {max(1, round(size / 1000))} KB"
