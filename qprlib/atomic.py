@@ -25,7 +25,8 @@ def atomic_path(path: str | Path, mode: int | None = None, replace: bool = True)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    # unique per write; the same suffix, for writers that go by it (openpyxl: .xlsx)
+    temporary = path.with_name(f".{os.getpid()}-{secrets.token_hex(4)}.{path.name}")
     try:
         yield temporary
         _sync(temporary)

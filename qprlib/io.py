@@ -28,8 +28,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
-import shutil
 import stat
 import warnings
 from collections.abc import Callable, Iterator
@@ -43,6 +41,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from qprlib.atomic import write_atomic
 from qprlib.errors import DataError, DataWarning, QprError, located, quote
 from qprlib.periods import (
     FIRST_DAY,
@@ -1299,7 +1298,7 @@ def plural(count: int, noun: str) -> str:
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     """Write frame as UTF-8 CSV (no index); readers see the old file or the new, never half."""
-    replace_atomically(Path(path), frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    write_atomic(Path(path), frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
 def write_frames_json(path: str | Path, frames: dict[str, pd.DataFrame], meta: dict) -> None:
@@ -1307,7 +1306,7 @@ def write_frames_json(path: str | Path, frames: dict[str, pd.DataFrame], meta: d
     exactly: dtypes, dates, None and every float digit (the build's shared assessment)."""
     payload = {"meta": meta, "frames": {name: _frame_json(f) for name, f in frames.items()}}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    replace_atomically(Path(path), json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    write_atomic(Path(path), json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
 
 def read_frames_json(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]] | None:
@@ -1362,38 +1361,5 @@ def keep_read_only_copy(source: str | Path, folder: str | Path) -> Path:
     target, counter = folder / source.name, 2
     while target.exists():
         target, counter = folder / f"{source.stem}-{counter}{source.suffix}", counter + 1
-    replace_atomically(target, data, mode=0o444)
+    write_atomic(target, data, mode=0o444)
     return target
-
-
-def replace_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write data to a temporary file beside path, fsync it, then os.replace it onto path.
-
-    A new file gets the usual permissions (umask), a replaced one keeps its own, unless
-    `mode` is given.
-    """
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
-        elif path.exists():
-            shutil.copymode(path, temp)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)  # only still there if something failed
-    fsync_folder(path.parent)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in folder durable (POSIX; other systems have nothing to do)."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import contextlib
 import difflib
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -20,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from qprlib.atomic import write_atomic
 from qprlib.compare import groups_to_json
 from qprlib.errors import ParamsError, QprError, quote
 from qprlib.periods import FIRST_DAY, LAST_DAY, Quarter
@@ -822,11 +822,7 @@ def _scalar(value: Any) -> str:
 
 def _write_new(target: Path, text: str) -> None:
     """Create `target` with `text`; fail rather than replace a file that appeared meanwhile."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
     try:
-        os.link(temporary, target)  # atomic, and refuses to replace an existing file
+        write_atomic(target, text, replace=False)
     except FileExistsError:
         raise ParamsError(f"{_shown(target)}: already exists and is never overwritten") from None
-    finally:
-        temporary.unlink(missing_ok=True)

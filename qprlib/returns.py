@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from qprlib import io
+from qprlib.atomic import atomic_path
 from qprlib.errors import DataError
 from qprlib.names import slugify
 from qprlib.periods import Quarter
@@ -603,14 +602,8 @@ def _meta_sheet(meta_sheet, sheet, rows: pd.DataFrame, meta: dict, inputs: list)
 
 
 def _save_atomically(book: Workbook, path: Path) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".qpr-", suffix=".xlsx")
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         book.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _held_values(values: pd.DataFrame, quarter: Quarter) -> dict[str, dict[date, float]]:
