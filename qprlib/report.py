@@ -817,7 +817,7 @@ def briefing_header(ctx: Context) -> Markdown:
     """To / From / Subject / Classification of the call-in briefing (seed 002)."""
     lines = [
         f"**To:** {md_escape(_assurance_meeting(ctx))} – {_date_words(ctx.assurance_meeting_date)}",
-        f"**From:** {md_escape(ctx.author or 'Not given')}",
+        _from(ctx),
         f"**Subject:** Indicators called in from the Quarterly Performance Report, "
         f"{_quarter_words(ctx)}",
         "**Classification:** Unrestricted",

@@ -112,6 +112,7 @@ class Cell:
     text: str
     classes: tuple[str, ...] = ()
     icon: str = ""
+    data: tuple[tuple[str, str], ...] = ()  # data-* attributes (the HTML KPI filter reads them)
 
     def markdown(self) -> str:
         """Escaped text, wrapped in a bracketed span when it carries classes."""
@@ -120,7 +121,8 @@ class Cell:
             body = f'[{md_escape(self.icon)}]{{aria-hidden="true"}}\\ {body}'
         if not self.classes:
             return body
-        return f"[{body}]{{{' '.join('.' + c for c in self.classes)}}}"
+        data = "".join(f' data-{k}="{_attribute(v)}"' for k, v in self.data)
+        return f"[{body}]{{{' '.join('.' + c for c in self.classes)}{data}}}"
 
     def html(self) -> str:
         """Escaped text in a `<span class>` when it carries classes; the icon is aria-hidden."""
@@ -129,7 +131,47 @@ class Cell:
             body = f'<span aria-hidden="true">{html.escape(self.icon)}</span>&nbsp;{body}'
         if not self.classes:
             return body
-        return f'<span class="{" ".join(self.classes)}">{body}</span>'
+        data = "".join(f' data-{k}="{html.escape(v)}"' for k, v in self.data)
+        return f'<span class="{" ".join(self.classes)}"{data}>{body}</span>'
+
+
+def _attribute(value: str) -> str:
+    """Text as a pandoc attribute value: no quote or backslash to end it early, one line."""
+    return " ".join(str(value).replace('"', "”").replace("\\", "/").split())
+
+
+RAG_RANK = {"Red": 1, "Amber": 2, "Green": 3}  # sorting: worst first
+DIRECTION_RANK = {"worsening": 1, "decreasing": 1, "stable": 2, "no change": 2, "improving": 3,
+                  "increasing": 3}  # fmt: skip
+
+
+def _number_text(x: object) -> str:
+    return "" if _is_missing(x) else repr(float(x))
+
+
+def kpi_cells(a: pd.DataFrame) -> list[Cell]:
+    """The KPI name cells of a KPI table, carrying what the HTML filter and sort read:
+    directorate, service area, RAG, direction, call-in, and sort keys for the value columns."""
+    cells = []
+    for row in a.to_dict("records"):
+        direction = row.get("direction")
+        data = {
+            "kpi": str(row.get("id", "")),
+            "directorate": row.get("directorate") or "",
+            "area": row.get("service_area") or "",
+            "rag": row.get("rag") or "Not rated",
+            "direction": DIRECTION_WORDS[direction][0] if direction in DIRECTION_WORDS else
+            "No direction",
+            "call-in": "yes" if row.get("call_in") else "no",
+            "sort-latest": _number_text(row.get("value")),
+            "sort-target": _number_text(row.get("target")),
+            "sort-floor-standard": _number_text(row.get("floor")),
+            "sort-rag": str(RAG_RANK.get(row.get("rag"), 0)),
+            "sort-previous-rag": str(RAG_RANK.get(row.get("previous_rag"), 0)),
+            "sort-direction-of-travel": str(DIRECTION_RANK.get(direction, 0)),
+        }  # fmt: skip
+        cells.append(Cell(str(row["name"]), ("kpi",), data=tuple(data.items())))
+    return cells
 
 
 def text_cell(value: object) -> Cell:
@@ -458,7 +500,7 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
     a = assessment
     columns = {
         "Service area": a["service_area"],
-        "KPI": a["name"],
+        "KPI": kpi_cells(a),  # carries the HTML filter's data (kpi-filter.js)
         "Latest": _latest(a, against=("target", "floor")),
         "Target": _values(a, "target"),
         "Floor standard": _values(a, "floor"),
@@ -485,7 +527,7 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
     """
     a = assessment
     columns = {
-        "KPI": a["name"],
+        "KPI": kpi_cells(a),
         "Latest": _latest(a, against=("target", "floor")),
         "Target": _values(a, "target"),
         "Floor standard": _values(a, "floor"),

@@ -14,6 +14,9 @@
 -- * Typst: pandoc's writer drops image alt text, so figures and images are written as raw
 --   Typst with `alt:` (PDF/UA-1 refuses images without it); RAG and direction spans get the
 --   template's coloured `rag()`/`dot()` boxes around the word.
+-- * HTML: a page whose tables carry KPI cells (`<span class="kpi" data-rag=...>`, from
+--   qprlib.tables.kpi_cells) gets kpi-filter.js and its styles inline at the end: filter
+--   and sort controls built by the script, so without JavaScript every KPI is shown.
 
 local MISSING_ALT = "Chart without a text description"
 
@@ -144,7 +147,12 @@ local function wrap_typst(span, func, kind)
   return inlines
 end
 
+local has_kpi_cells = false
+
 function Span(span)
+  if is_html() and span.classes:includes("kpi") and span.attributes["data-kpi"] then
+    has_kpi_cells = true
+  end
   if FORMAT ~= "typst" then
     return nil
   end
@@ -300,6 +308,45 @@ local function Pandoc(doc)
   return doc
 end
 
+local KPI_FILTER_STYLE = [[
+<style>
+.kpi-filter fieldset { border: 1px solid #b1b4b6; padding: 0.5rem 0.75rem 0.75rem; margin: 0 0 0.5rem; }
+.kpi-filter legend { font-weight: bold; padding: 0 0.25rem; }
+.kpi-filter-field { display: inline-block; margin: 0.25rem 1rem 0.25rem 0; vertical-align: bottom; }
+.kpi-filter label { display: block; font-size: 0.9rem; }
+.kpi-filter select, .kpi-filter button { font: inherit; min-height: 2.25rem; max-width: 100%; }
+.kpi-filter button { margin-top: 0.5rem; }
+.kpi-filter-status { font-weight: bold; margin: 0.25rem 0 0.5rem; }
+button.kpi-sort { font: inherit; font-weight: bold; color: inherit; background: none;
+  border: 0; padding: 0; text-align: inherit; cursor: pointer; text-decoration: underline; }
+.kpi-filter select:focus, .kpi-filter button:focus, button.kpi-sort:focus {
+  outline: 3px solid #ffdd00; outline-offset: 1px; box-shadow: 0 0 0 5px #0b0c0c; }
+</style>
+]]
+
+local function kpi_filter_script()
+  local folder = PANDOC_SCRIPT_FILE:match("^(.*)[/\\]") or "."
+  local handle = io.open(folder .. "/kpi-filter.js", "r")
+  if not handle then
+    return nil
+  end
+  local source = handle:read("a")
+  handle:close()
+  return source
+end
+
+local function add_kpi_filter(doc)
+  if not (is_html() and has_kpi_cells) then
+    return nil
+  end
+  local source = kpi_filter_script()
+  if not source then
+    return nil
+  end
+  doc.blocks:insert(pandoc.RawBlock("html", KPI_FILTER_STYLE .. "<script>\n" .. source .. "</script>"))
+  return doc
+end
+
 -- Figures before images: the figure pass needs the image untouched to read its alt text.
 return {
   { Header = Header },
@@ -308,4 +355,5 @@ return {
   { Div = Div }, -- after the figures inside a KPI's block are written
   { Str = Str }, -- the passes above read the text as it is
   { Pandoc = Pandoc }, -- last: moves blocks the passes above have finished with
+  { Pandoc = add_kpi_filter }, -- the KPI filter's script, when a table needs it
 }
