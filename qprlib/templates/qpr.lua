@@ -310,9 +310,11 @@ end
 
 local KPI_FILTER_STYLE = [[
 <style>
-.kpi-filter fieldset { border: 1px solid #b1b4b6; padding: 0.5rem 0.75rem 0.75rem; margin: 0 0 0.5rem; }
+.kpi-filter fieldset { border: 1px solid #b1b4b6; padding: 0.5rem 0.75rem 0.75rem; margin: 0 0 0.5rem;
+  min-width: 0; }
 .kpi-filter legend { font-weight: bold; padding: 0 0.25rem; }
-.kpi-filter-field { display: inline-block; margin: 0.25rem 1rem 0.25rem 0; vertical-align: bottom; }
+.kpi-filter-field { display: inline-block; margin: 0.25rem 1rem 0.25rem 0; vertical-align: bottom;
+  max-width: 100%; }
 .kpi-filter label { display: block; font-size: 0.9rem; }
 .kpi-filter select, .kpi-filter button { font: inherit; min-height: 2.25rem; max-width: 100%; }
 .kpi-filter button { margin-top: 0.5rem; }
