@@ -209,10 +209,28 @@ def assessment():
     )
 
 
+def without_filter_data(text: str) -> str:
+    """Markdown with the KPI cells' filter spans (tables.kpi_cells) reduced to their text."""
+    return re.sub(r"\[([^\]]*)\]\{\.kpi [^}]*\}", r"\1", text)
+
+
+def test_kpi_cells_carry_the_filters_data():
+    (cell, _) = tables.kpi_cells(
+        assessment().assign(directorate="Corporate", call_in=[True, False])
+    )
+    md = cell.markdown()
+    assert md.startswith("[Complaints answered in time]{.kpi data-kpi=")
+    assert 'data-directorate="Corporate"' in md and 'data-call-in="yes"' in md
+    assert 'data-rag="Red"' in md and 'data-sort-rag="1"' in md  # Red sorts first
+    quoted = tables.kpi_cells(assessment().assign(directorate='Say "no"', call_in=False))[0]
+    assert 'data-directorate="Say \u201dno\u201d"' in quoted.markdown()  # a quote cannot end it
+    assert 'data-directorate="Say &quot;no&quot;"' in quoted.html()  # escaped in HTML
+
+
 def test_kpi_table_rows_and_words():
     a = assessment()
     t = tables.kpi_table(a, "Every KPI")
-    md = t._repr_markdown_()
+    md = without_filter_data(t._repr_markdown_())
     assert len(t) == 2
     assert "| Customer Services | Complaints answered in time | 71.3% | 85% | 75% |" in md
     red, amber = (tables.rag_cell(r).markdown() for r in ("Red", "Amber"))
@@ -317,7 +335,7 @@ def test_csv_safe_leaves_numbers_dates_and_missing_values_alone():
 def test_latest_shows_a_value_status_where_set_and_a_gap_as_not_yet_available():
     a = assessment().assign(value_status=["provisional", None])
     a.loc[1, "value"] = float("nan")
-    md = tables.kpi_table(a, "Every KPI")._repr_markdown_()
+    md = without_filter_data(tables.kpi_table(a, "Every KPI")._repr_markdown_())
     assert "| Complaints answered in time | 71.3% (provisional) | 85% |" in md
     assert "| FOI requests in 20 days | Not yet available | 90% |" in md
     for status in ("estimate", "revised"):
