@@ -28,12 +28,14 @@
   }
 
   function enhance(table, number) {
-    var body = table.tBodies[0];
-    if (!body) { return; }
-    var all = Array.prototype.slice.call(body.rows);
+    var bodies = Array.prototype.slice.call(table.tBodies); // one per service area, or one
+    if (!bodies.length) { return; }
+    var all = [];
+    bodies.forEach(function (b) { all = all.concat(Array.prototype.slice.call(b.rows)); });
     var rows = all.filter(function (r) { return r.querySelector("span.kpi[data-rag]"); });
     if (!rows.length) { return; }
     var others = all.filter(function (r) { return rows.indexOf(r) < 0; }); // group headings
+    var home = new Map(all.map(function (r) { return [r, r.parentNode]; }));
     var data = new Map(rows.map(function (r) { return [r, r.querySelector("span.kpi").dataset]; }));
     var id = (table.id || "kpi-table-" + number) + "-filter";
 
@@ -119,15 +121,18 @@
         th.querySelector(".kpi-sort-hint").textContent = i === order.index
           ? (order.ascending ? " \u25B2" : " \u25BC") : "";
       });
-      var sorted = index === null ? all.slice() : rows.slice().sort(function (a, b) {
+      if (index === null) { // back to the page's own order, each row in its own group
+        all.forEach(function (r) { home.get(r).appendChild(r); });
+        return;
+      }
+      var sorted = rows.slice().sort(function (a, b) {
         var x = key(a, index), y = key(b, index);
         if (x === null || y === null) { return x === y ? 0 : (x === null ? 1 : -1); } // no data last
         var c = typeof x === "number" && typeof y === "number" ? x - y
           : String(x).localeCompare(String(y), "en-GB", { numeric: true });
         return order.ascending ? c : -c;
       });
-      sorted.forEach(function (r) { body.appendChild(r); });
-      if (index !== null) { others.forEach(function (r) { body.appendChild(r); }); }
+      sorted.forEach(function (r) { bodies[0].appendChild(r); }); // one list while sorted
     }
 
     function update() {
@@ -140,8 +145,12 @@
         r.hidden = !keep;
         if (keep) { shown += 1; }
       });
-      var narrowed = shown < rows.length || order.index >= 0;
-      others.forEach(function (r) { r.hidden = narrowed; }); // headings only in the full list
+      others.forEach(function (r) { // a group's heading while it has KPIs shown, unsorted
+        var group = r.parentNode;
+        r.hidden = order.index >= 0 || !rows.some(function (k) {
+          return !k.hidden && k.parentNode === group;
+        });
+      });
       status.textContent = shown + " of " + rows.length + " KPIs shown";
     }
     update();
