@@ -141,3 +141,77 @@ class Quarter:
 
     def __str__(self) -> str:
         return f"{self.financial_year} Q{self.number}"
+
+
+RANGE_SEPARATOR = ".."
+SELECTION_FORMS = (
+    "a quarter ('2023/24 Q2'), a range FIRST..LAST ('2022/23 Q1..2023/24 Q2') "
+    "or a comma-separated list of them"
+)
+
+
+def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:
+    """Every quarter from `first` to `last`, both included, in order (empty if last < first)."""
+    quarters, quarter = [], first
+    while quarter <= last:
+        quarters.append(quarter)
+        quarter = quarter.next()
+    return quarters
+
+
+def parse_quarters(text: str, aliases: dict[str, Quarter] | None = None) -> list[Quarter]:
+    """The quarters a selection names, in order, each once.
+
+    `text` is a comma-separated list of quarters and ranges `FIRST..LAST` (both included):
+    '2022/23 Q1..2023/24 Q2, 2019/20 Q4'. `aliases` maps words such as 'latest' (any case) to
+    the quarter they stand for, usable wherever a quarter is. A range that ends before it
+    starts, or a part that is not a quarter, is an error naming the part and what is expected.
+    """
+    words = {word.lower(): quarter for word, quarter in (aliases or {}).items()}
+    problems, chosen = [], set()
+
+    def one(part: str, where: str) -> Quarter | None:
+        word = part.strip().lower()
+        if word in words:
+            return words[word]
+        try:
+            return Quarter.parse(part)
+        except QprError as error:
+            problems.append(f"{where}{error.problems[0]}")
+            return None
+
+    parts = [part.strip() for part in str(text).split(",")]
+    if not any(parts):
+        problems.append(f"'{text}' names no quarter; expected {SELECTION_FORMS}")
+    for part in parts:
+        if not part:
+            if any(parts):
+                problems.append(
+                    f"'{text}': an empty item between commas; expected {SELECTION_FORMS}"
+                )
+            continue
+        ends = part.split(RANGE_SEPARATOR)
+        if len(ends) == 1:
+            quarter = one(part, "")
+            chosen.update([quarter] if quarter else [])
+            continue
+        if len(ends) != 2 or not ends[0].strip() or not ends[1].strip():
+            problems.append(
+                f"'{part}' is not a range: expected FIRST..LAST with a quarter on each side "
+                f"of '..', e.g. '2022/23 Q1..2023/24 Q2'"
+            )
+            continue
+        first = one(ends[0], f"range '{part}', before '..': ")
+        last = one(ends[1], f"range '{part}', after '..': ")
+        if first is None or last is None:
+            continue
+        if last < first:
+            problems.append(
+                f"'{part}' ends before it starts ({last} is earlier than {first}); expected "
+                f"FIRST..LAST with FIRST no later than LAST, e.g. '{last}..{first}'"
+            )
+            continue
+        chosen.update(quarter_range(first, last))
+    if problems:
+        raise QprError(problems)
+    return sorted(chosen)

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from qprlib.errors import QprError
-from qprlib.periods import ACCEPTED_FORMS, Quarter, financial_year_of
+from qprlib.periods import ACCEPTED_FORMS, Quarter, financial_year_of, parse_quarters, quarter_range
 
 Q2 = Quarter(2023, 2)
 
@@ -142,3 +142,68 @@ def test_last_ended(today, reported):
 )
 def test_financial_year_of(day, year):
     assert financial_year_of(day) == year
+
+
+# --- selections: lists and ranges (`qpr build "2022/23 Q1..2023/24 Q2"`)
+
+
+def test_quarter_range_counts_four_a_year_and_crosses_financial_years():
+    quarters = quarter_range(Quarter(2022, 3), Quarter(2023, 2))
+    assert quarters == [Quarter(2022, 3), Quarter(2022, 4), Quarter(2023, 1), Quarter(2023, 2)]
+    # The sample data: 2019/20 Q1 to 2023/24 Q2 is 4 full years and 2 quarters.
+    assert len(quarter_range(Quarter(2019, 1), Quarter(2023, 2))) == 4 * 4 + 2
+    assert quarter_range(Q2, Q2) == [Q2]
+    assert quarter_range(Q2, Quarter(2023, 1)) == []
+
+
+def test_parse_quarters_reads_a_range_both_ends_included():
+    assert parse_quarters("2022/23 Q1..2023/24 Q2") == quarter_range(Quarter(2022, 1), Q2)
+    assert len(parse_quarters("2022/23 Q1..2023/24 Q2")) == 6
+    assert parse_quarters("2022-23-q4 .. 2023-24-q1") == [Quarter(2022, 4), Quarter(2023, 1)]
+
+
+def test_parse_quarters_reads_a_list_in_time_order_each_once():
+    text = "2023/24 Q2, 2019/20 Q4, 2023-24-q2, 2022/23 Q4..2023/24 Q1"
+    assert parse_quarters(text) == [Quarter(2019, 4), Quarter(2022, 4), Quarter(2023, 1), Q2]
+    assert parse_quarters("2023/24 Q2") == [Q2]
+
+
+def test_parse_quarters_takes_aliases_anywhere_a_quarter_goes():
+    latest = {"latest": Q2}
+    assert parse_quarters("2023/24 Q1..latest", latest) == [Quarter(2023, 1), Q2]
+    assert parse_quarters("LATEST", latest) == [Q2]
+
+
+def test_a_range_that_ends_before_it_starts_says_which_way_round():
+    with pytest.raises(QprError) as error:
+        parse_quarters("2023/24 Q2..2022/23 Q1")
+    [message] = error.value.problems
+    assert "'2023/24 Q2..2022/23 Q1' ends before it starts" in message
+    assert "2022/23 Q1 is earlier than 2023/24 Q2" in message
+    assert "'2022/23 Q1..2023/24 Q2'" in message  # the range the right way round
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2022/23 Q1..", "with a quarter on each side of '..'"),
+        ("..2023/24 Q2", "with a quarter on each side of '..'"),
+        ("2022/23 Q1..2022/23 Q3..2023/24 Q2", "is not a range"),
+        ("", "names no quarter"),
+        (" , ", "names no quarter"),
+        ("2023/24 Q2,,2023/24 Q1", "an empty item between commas"),
+    ],
+)
+def test_a_malformed_selection_names_what_is_expected(text, expected):
+    with pytest.raises(QprError) as error:
+        parse_quarters(text)
+    assert expected in str(error.value)
+
+
+def test_every_bad_part_is_reported_at_once():
+    with pytest.raises(QprError) as error:
+        parse_quarters("2023/24 Q5..2023/24 Q2, 2023 Q1")
+    first, second = error.value.problems
+    assert first.startswith("range '2023/24 Q5..2023/24 Q2', before '..': '2023/24 Q5'")
+    assert ACCEPTED_FORMS in first
+    assert second.startswith("'2023 Q1' is not a quarter")
