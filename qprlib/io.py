@@ -51,6 +51,7 @@ from qprlib.periods import (
     LAST_YEAR,
     Quarter,
     financial_year_label,
+    quarter_range,
 )
 from qprlib.rag import POLARITY_SIGN
 
@@ -1243,6 +1244,25 @@ def listed(problems: list[Problem], most: int = MAX_LISTED) -> tuple[list[str], 
         if len(found) > most:
             lines.append(f"… and {len(found) - most:,} more in {file}")
     return lines, len(problems)
+
+
+def reportable_quarters(data: QprData, today: dt.date | None = None) -> list[Quarter]:
+    """Every quarter the data can report (`check_quarter` passes for it), oldest first: from
+    the quarter of the earliest value to the last one that has ended (`qpr build --all`)."""
+    today = today or dt.date.today()
+    dated = data.values.loc[data.values["value"].notna(), "period_end"].dropna()
+    if dated.empty:
+        return []
+    first = Quarter.containing(dated.min().date())
+    last = min(Quarter.containing(dated.max().date()), Quarter.last_ended(today))
+    found = []
+    for quarter in quarter_range(first, last):
+        try:
+            check_quarter(data, quarter, today)
+        except DataError:
+            continue
+        found.append(quarter)
+    return found
 
 
 def reading_order(problem: Problem) -> tuple[int, float]:
