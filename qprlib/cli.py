@@ -300,11 +300,28 @@ def _returns(args: argparse.Namespace) -> int:
 
     if args.status:
         return _returns_status(args)
-    paths = write_returns(args.quarter, data_dir=args.data, out_dir=args.out, only=args.directorate)
+    rule = _rating_rule(args.quarter)
+    paths = write_returns(
+        args.quarter, data_dir=args.data, out_dir=args.out, only=args.directorate, rule=rule
+    )
     for path in paths:
         print(f"Wrote {path}")
     print("Send each directorate its workbook; when they come back, run `qpr import`.")
     return EXIT_OK
+
+
+def _rating_rule(quarter_text: str):
+    """The quarter's RAG rule from its params file (amber_mode, amber_tolerance); the floor
+    rule when the quarter has no params file yet."""
+    from qprlib.params import PARAMS_DIR, find_project_root, load_params
+    from qprlib.periods import Quarter
+    from qprlib.rag import RatingRule
+
+    quarter = Quarter.parse(quarter_text)
+    params_dir = find_project_root() / PARAMS_DIR
+    if not (params_dir / f"{quarter.slug}.yml").is_file():
+        return RatingRule()
+    return RatingRule.of(load_params(quarter, params_dir))
 
 
 def _returns_status(args: argparse.Namespace) -> int:

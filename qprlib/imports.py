@@ -27,6 +27,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from qprlib import io
 from qprlib.errors import DataError, QprError
 from qprlib.periods import Quarter
+from qprlib.rag import RatingRule
 from qprlib.returns import (
     FIRST_ROW,
     FORMAT,
@@ -147,6 +148,7 @@ def check_return(
             f"indicators.csv; expected one of its directorates ({_FRESH})"
         )
     indicators = data.indicators.set_index("id")
+    rule = RatingRule.from_meta(book.meta)  # the RAG rule the workbook was made with
     held = data.values.dropna(subset=["value"]).set_index(["id", "period_end"])["value"]
     targets = data.targets[data.targets["year"] == quarter.financial_year].set_index("id")
     values, comments = [], []
@@ -169,7 +171,7 @@ def check_return(
             continue
         target = targets["target"].get(indicator, math.nan)
         floor = targets["floor"].get(indicator, math.nan)
-        red_floor = red_threshold(about["kind"], about["polarity"], target, floor)
+        red_floor = red_threshold(about["kind"], about["polarity"], target, floor, rule)
         latest = None
         for cell in book.cells[book.cells["row"] == row.row].itertuples():
             label = month_label(cell.period_end)

@@ -30,6 +30,8 @@ from qprlib.atomic import atomic_path
 from qprlib.errors import DataError
 from qprlib.names import slugify
 from qprlib.periods import Quarter
+from qprlib.rag import FLOOR_RULE, RatingRule, red_comparison, red_formula
+from qprlib.rag import is_red as rag_is_red
 
 FORMAT = "qpr-return/1"  # bump when the layout changes; imports refuse other versions
 INSTRUCTIONS, INDICATORS, META = "Instructions", "Indicators", "qpr_return"
@@ -110,21 +112,22 @@ def input_periods(frequency: str, quarter: Quarter) -> tuple[date, ...]:
     return quarter.month_ends if frequency == "monthly" else (quarter.end,)
 
 
-def red_threshold(kind: str, polarity: str, target: float, floor: float) -> float | None:
-    """The floor, when a value beyond it would be Red (rated KPIs only), else None."""
-    rated = kind == "kpi" and polarity in ("higher", "lower")
-    return floor if rated and not (_missing(target) or _missing(floor)) else None
+def red_threshold(
+    kind: str, polarity: str, target: float, floor: float, rule: RatingRule = FLOOR_RULE
+) -> float | None:
+    """The value beyond which a KPI is Red under `rule` (`qprlib.rag`), or None when the
+    indicator is not rated (an activity indicator, no target, no polarity)."""
+    return rule.red_threshold(target, floor, polarity) if kind == "kpi" else None
 
 
-def is_red(value: float, polarity: str, floor: float | None) -> bool:
-    """True when the value is beyond the floor standard (the floor itself is Amber)."""
-    if floor is None or _missing(value):
+def is_red(value: float, polarity: str, threshold: float | None) -> bool:
+    """True when the value is Red against a `red_threshold` (the threshold itself is Amber)."""
+    if threshold is None or _missing(value):
         return False
-    sign = 1.0 if polarity == "higher" else -1.0  # polarity once, as a sign
-    return sign * value < sign * floor
+    return rag_is_red(value, threshold, threshold, polarity)  # rated against its Red line
 
 
-def rating_text(row: pd.Series, year: str) -> str:
+def rating_text(row: pd.Series, year: str, rule: RatingRule = FLOOR_RULE) -> str:
     """How the indicator is rated, in words, naming the Red threshold and the action rule."""
     unit = row["unit"]
     if row["kind"] == "activity":
@@ -141,9 +144,10 @@ def rating_text(row: pd.Series, year: str) -> str:
         )
     if row["polarity"] not in ("higher", "lower"):
         return "Not rated (neither higher nor lower is better)."
-    if _missing(row["target"]) or _missing(row["floor"]):
+    red = rule.red_threshold(row["target"], row["floor"], row["polarity"])
+    if red is None:
         return f"Not rated: targets.csv has no target and floor for {year}."
-    target, floor = number_text(row["target"], unit), number_text(row["floor"], unit)
+    target, floor = number_text(row["target"], unit), number_text(red, unit)
     if row["polarity"] == "higher":
         bands = f"Green: {target} or more. Amber: {floor} to under {target}. Red: under {floor}"
     else:
@@ -169,7 +173,9 @@ def context_values(values: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def return_rows(data: io.QprData, quarter: Quarter, directorate: str) -> pd.DataFrame:
+def return_rows(
+    data: io.QprData, quarter: Quarter, directorate: str, rule: RatingRule = FLOOR_RULE
+) -> pd.DataFrame:
     """One row per indicator of the directorate reported in the quarter's year (it has a
     targets.csv row for that year, as in qprlib.assess): what the Indicators sheet shows.
 
@@ -190,8 +196,12 @@ def return_rows(data: io.QprData, quarter: Quarter, directorate: str) -> pd.Data
     held_comments = data.commentary[data.commentary["quarter"] == str(quarter)].set_index("id")
     return rows.assign(
         better=rows["polarity"].map(BETTER).fillna(NOT_APPLICABLE),
-        rating=[rating_text(r, year) for _, r in rows.iterrows()],
-        red_floor=[red_threshold(r.kind, r.polarity, r.target, r.floor) for r in rows.itertuples()],
+        rating=[rating_text(r, year, rule) for _, r in rows.iterrows()],
+        red_floor=pd.Series(  # object: None (not rated) must not become NaN
+            [red_threshold(r.kind, r.polarity, r.target, r.floor, rule) for r in rows.itertuples()],
+            index=rows.index,
+            dtype=object,
+        ),
         periods=[input_periods(f, quarter) for f in rows["frequency"]],
         held=[held_values.get(i, {}) for i in rows["id"]],
         commentary=[_held(held_comments, i, "commentary") for i in rows["id"]],
@@ -220,11 +230,14 @@ def write_returns(
     data_dir: str | Path = "data",
     out_dir: str | Path = "returns",
     only: list[str] | tuple[str, ...] = (),
+    rule: RatingRule = FLOOR_RULE,
 ) -> list[Path]:
     """Write one return workbook per directorate into `out_dir/<quarter-slug>/`; return paths.
 
     `only`: just these directorates' workbooks (`qpr returns QUARTER --directorate D`), e.g.
-    a fresh one for a directorate that lost or spoiled its own.
+    a fresh one for a directorate that lost or spoiled its own. `rule` is the quarter's RAG
+    rule (params amber_mode, amber_tolerance): the workbook marks Red values by it and records
+    it, so `qpr import` asks for an action exactly where the report will rate the KPI Red.
     """
     quarter = Quarter.parse(quarter)
     data = io.load(data_dir)
@@ -244,7 +257,7 @@ def write_returns(
     generated = datetime.now(UTC).replace(microsecond=0).isoformat()
     paths = []
     for directorate in [d for d in chosen if not only or d in only]:
-        rows = return_rows(data, quarter, directorate)
+        rows = return_rows(data, quarter, directorate, rule)
         meta = {
             "format": FORMAT,
             "quarter": str(quarter),
@@ -252,6 +265,7 @@ def write_returns(
             "generated": generated,
             "data_hash": data.data_hash,
             "workbook_id": str(uuid.uuid4()),
+            **rule.as_meta(),
         }
         path = folder / return_filename(quarter, directorate)
         _save_atomically(return_workbook(rows, quarter, meta), path)
@@ -549,17 +563,17 @@ def _highlight_red(sheet, r: int, row: pd.Series, inputs: list) -> None:
     red = row["red_floor"]
     if red is None or not inputs:
         return
-    beyond = "<" if row["polarity"] == "higher" else ">"
     for column, _ in inputs:
         rule = FormulaRule(
-            formula=[f"AND(ISNUMBER({column}{r}),{column}{r}{beyond}{_num(red)})"],
+            formula=[red_formula(f"{column}{r}", row["polarity"], red)],
             fill=_RED_FILL,
             font=_RED_FONT,
         )
         sheet.conditional_formatting.add(f"{column}{r}", rule)
     latest = "FALSE"  # the latest value entered decides, as the quarter's rating does
     for column, _ in inputs:
-        latest = f"IF(ISNUMBER({column}{r}),{column}{r}{beyond}{_num(red)},{latest})"
+        red_now = red_comparison(f"{column}{r}", row["polarity"], red)
+        latest = f"IF(ISNUMBER({column}{r}),{red_now},{latest})"
     action = f"{get_column_letter(ACTION_COL)}{r}"
     rule = FormulaRule(formula=[f"AND(LEN(TRIM({action}))=0,{latest})"], fill=_RED_FILL)
     sheet.conditional_formatting.add(action, rule)
