@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qprlib import provenance
+from qprlib.completeness import check_complete, completeness, draft_notice
 from qprlib.errors import QprError
 from qprlib.names import slugify
-from qprlib.params import check_meeting_date, load_params, resolve_quarter
+from qprlib.params import check_meeting_date, load_params, resolve_quarter, where_set
 from qprlib.pipeline.engines import choose_engine
 from qprlib.pipeline.execute import (
     PARTIAL_DIR,
@@ -105,8 +106,13 @@ def build(
     quiet: bool = False,
     on_success: str | None = None,
     on_failure: str | None = None,
+    draft: bool = False,
 ) -> int:
     """Build a quarter's reports; exit status 0, or 1 when a report or the render failed.
+
+    A quarter with fewer KPIs reported than params `completeness` asks (default: all) stops
+    with exit 2 listing the missing ones, unless `draft`: then every report says DRAFT and
+    what is missing (qprlib.completeness).
 
     Bad params or data raise a QprError (the CLI prints it and exits 2) before any notebook
     runs or anything is written. `directorates` (the CLI's --directorate) builds only those
@@ -122,7 +128,7 @@ def build(
         paths = Paths.at(root, notebooks=notebooks_dir, build=build_dir, site=site_dir)
         return _build(
             quarter, directorates, formats, jobs, engine, force, data_dir, paths,
-            render=render, interactive=interactive, quiet=quiet, notifier=notifier,
+            render=render, interactive=interactive, quiet=quiet, notifier=notifier, draft=draft,
         )  # fmt: skip
     except QprError as error:  # exit 2: nothing ran; the scheduled job still hears of it
         notifier.stopped(_quarter_named(quarter, root), error)
@@ -140,22 +146,27 @@ def _quarter_named(quarter: str | None, root: Path | None) -> str:
 
 
 def _build(quarter, directorates, formats, jobs, engine, force, data_dir, paths, *,
-           render, interactive, quiet, notifier) -> int:  # fmt: skip
+           render, interactive, quiet, notifier, draft=False) -> int:  # fmt: skip
     """The recipe: every check first (exit 2, nothing written), then run, render, record."""
     started = provenance.utc_now()
     params = load_params(resolve_quarter(quarter, paths.params), paths.params)
     data = load_data(under_root(Path(data_dir), paths.root), params)
     check_quarter(data, params.quarter)
     check_meeting_date(params)  # empty (new-quarter) or an earlier quarter's: not for Cabinet
+    complete = completeness(data, params.quarter)
+    if not draft:  # below the setting: refused, listing what is missing (exit 2)
+        check_complete(complete, params.completeness, where_set(params.sources, "completeness"))
     if render and engine == "quarto":
         choose_engine(engine)  # quarto asked for but not installed: stop before running anything
     names = choose_directorates(
         data, directorates or params.directorates, bool(directorates), params.sources
     )
     out = paths.build / params.quarter.slug
-    runs = plan_runs(params, names, not directorates, data, paths, out, started)
+    notice = draft_notice(complete) if draft else ""
+    runs = plan_runs(params, names, not directorates, data, paths, out, started, draft=notice)
     kpis_key, assessment = plan_assessment(params, data, out, force)
     outcome = Outcome(params.quarter, started)
+    outcome.completeness = complete.as_dict() | {"required": params.completeness, "draft": draft}
     interactive = sys.stdout.isatty() if interactive is None else interactive
     if any(force or not up_to_date(run) for run in runs):
         check_kernel()  # no kernel, no report: say so before anything is written

@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="renderer: quarto when on PATH (auto), or the built-in engine",
     )
     build.add_argument("--force", action="store_true", help="re-run reports that are up to date")
+    build.add_argument(
+        "--draft",
+        action="store_true",
+        help="build even when KPIs are not yet reported (below params completeness): every "
+        "report then says DRAFT and what is missing",
+    )
     build.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
     build.add_argument(
         "--quiet", action="store_true", help="print only the summary and errors (build.log has all)"
@@ -115,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="shell command run when the build fails (exit 1 or 2), the summary on its stdin; "
         "it gets QPR_QUARTER, QPR_OUTCOME, QPR_EXIT_STATUS and QPR_LOG",
     )
+
+    publish = commands.add_parser(
+        "publish",
+        help="mark a quarter final: keep its site as published, read-only, in "
+        "published/<quarter>/v<N>/ with its manifest",
+    )
+    publish.add_argument("quarter", help="e.g. '2023/24 Q2' or 'latest'")
 
     status = commands.add_parser(
         "status", help="when each quarter was built and which reports are current"
@@ -275,7 +288,20 @@ def _build(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         on_success=args.on_success,
         on_failure=args.on_failure,
+        draft=args.draft,
     )
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from qprlib.build import Paths
+    from qprlib.final import publish
+    from qprlib.params import resolve_quarter
+
+    paths = Paths.at(None)
+    quarter = resolve_quarter(args.quarter, paths.params)
+    target = publish(quarter, paths.root, paths.build, paths.site)
+    print(f"Published {quarter} as {target} (read-only); it is now final.")
+    return EXIT_OK
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -353,7 +379,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"build": _build, "validate": _validate, "assess": _assess, "new-quarter": _new_quarter}
-COMMANDS |= {"returns": _returns, "import": _import, "status": _status}
+COMMANDS |= {"returns": _returns, "import": _import, "status": _status, "publish": _publish}
 
 
 @contextlib.contextmanager

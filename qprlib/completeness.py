@@ -105,3 +105,38 @@ def completeness(data: QprData, quarter: Quarter | str) -> Completeness:
     dated = values.loc[values["period_end"].between(start, end) & values["value"].notna(), "id"]
     expected = kpis[COLUMNS[:-1]].assign(reported=kpis["id"].isin(set(dated)))
     return Completeness(str(quarter), expected.reset_index(drop=True))
+
+
+DRAFT_KEY = "qpr-draft"  # front-matter field the build turns into the draft notice cell
+
+
+def check_complete(c: Completeness, required: float, where: str) -> None:
+    """Raise DataError (exit 2) unless at least `required` of the KPIs are reported, listing
+    the missing ones by directorate; `where` names the setting (params file and line)."""
+    from qprlib.errors import DataError
+
+    if c.meets(required):
+        return
+    raise DataError(
+        [
+            f"{c.quarter}: {c.headline()}, below the completeness setting ({where}: "
+            f"{required:g}); import the missing returns (`qpr returns --status '{c.quarter}'` "
+            "says which), lower the setting, or build a draft with --draft",
+            *c.missing_lines(),
+        ]
+    )
+
+
+def draft_notice(c: Completeness) -> str:
+    """The Markdown block at the top of every report of a draft build: DRAFT, and what is
+    missing by directorate."""
+    from qprlib.tables import md_escape
+
+    text = (
+        f"**DRAFT – not for publication.** {md_escape(c.headline())}. The figures, ratings "
+        "and counts may change when the missing returns are in."
+    )
+    lines = [md_escape(line) for line in c.missing_lines()]
+    if lines:
+        text += " Not yet reported:\n\n" + "\n".join(f"- {line}" for line in lines)
+    return text + "\n"

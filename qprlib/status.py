@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from qprlib.completeness import completeness, draft_notice
 from qprlib.errors import QprError
 from qprlib.params import load_params, resolve_quarter
 from qprlib.periods import Quarter
@@ -56,6 +57,10 @@ class QuarterStatus:
     site: str = "not rendered"  # current | stale | not rendered | unknown
     problem: str = ""  # why the state could not be worked out (bad params or data)
     stale_inputs: tuple[str, ...] = field(default=())
+    completeness: str = ""  # '36 of 38 KPIs have a figure for 2023/24 Q3 (94%); ...' (now)
+    complete: bool | None = None  # every expected KPI has a figure now
+    draft: bool = False  # the last build was a --draft
+    final: str = ""  # 'v1, published 2024-01-05 09:30 UTC' once `qpr publish` made it final
 
     @property
     def all_current(self) -> bool:
@@ -119,7 +124,10 @@ def status_of(quarter: Quarter, data, paths: plan.Paths) -> QuarterStatus:
             raise data
         params = load_params(quarter, paths.params)
         names = plan.choose_directorates(data, params.directorates, False, params.sources)
-        runs = plan.plan_runs(params, names, True, data, paths, out, run_time="")
+        complete = completeness(data, quarter)
+        draft = bool((manifest.get("completeness") or {}).get("draft"))
+        notice = draft_notice(complete) if draft else ""  # as that build planned its runs
+        runs = plan.plan_runs(params, names, True, data, paths, out, run_time="", draft=notice)
     except QprError as error:
         unknown = tuple(ReportStatus(name, UNKNOWN, error.problems[0]) for name in sorted(entries))
         return replace(last, reports=unknown, kpis=UNKNOWN, site=UNKNOWN, problem=error.problems[0])
@@ -129,7 +137,21 @@ def status_of(quarter: Quarter, data, paths: plan.Paths) -> QuarterStatus:
     site = _site_state(out, paths.site, current, manifest, params.council)
     changed = [r.reason.removesuffix(" changed").split(", ") for r in reports if r.state == STALE]
     stale_inputs = sorted({name for names in changed for name in names})
-    return replace(last, reports=reports, kpis=kpis, site=site, stale_inputs=tuple(stale_inputs))
+    return replace(
+        last, reports=reports, kpis=kpis, site=site, stale_inputs=tuple(stale_inputs),
+        completeness=complete.headline(), complete=complete.complete, draft=draft,
+        final=final_words(out),
+    )  # fmt: skip
+
+
+def final_words(out: Path) -> str:
+    """'v1, published 2024-01-05 09:30 UTC' when the quarter is final (qprlib.final)."""
+    from qprlib.final import read_final
+
+    record = read_final(out)
+    if not record:
+        return ""
+    return f"v{record['version']}, published {_when(str(record.get('published', '')))}"
 
 
 def report_status(run: plan.Run, entry: dict | None) -> ReportStatus:
@@ -207,6 +229,11 @@ def _table(status: QuarterStatus) -> str:
     else:
         head = "never built"
     lines = [f"{status.quarter}: {head}"]
+    if status.final:
+        lines.append(f"  final       {status.final} (qpr publish)")
+    if status.completeness:
+        kind = "draft build" if status.draft else "final build" if status.final else "build"
+        lines.append(f"  complete    {status.completeness} (last {kind})")
     if status.problem:
         lines.append(f"  cannot check the reports: {status.problem}")
     width = max([len(r.report) for r in status.reports] + [len("kpis.csv")])

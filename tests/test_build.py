@@ -294,6 +294,45 @@ def test_an_empty_or_earlier_quarters_meeting_date_is_exit_2_naming_the_line(
     assert not (project / "build").exists()
 
 
+INCOMPLETE = "id,period_end,value\nK0,2023-06-30,75\nK0,2023-09-30,82\nK1,2023-06-30,75\n"
+
+
+def test_an_incomplete_quarter_is_exit_2_listing_the_missing_kpis(project, monkeypatch, capsys):
+    (project / "data" / "values.csv").write_text(INCOMPLETE)  # Other's K1: no Q2 figure
+    monkeypatch.setattr(build_module, "execute", pytest.fail)
+    assert cli_build(project, monkeypatch) == 2
+    message = capsys.readouterr().err
+    assert "2023/24 Q2: 1 of 2 KPIs have a figure for 2023/24 Q2 (50%); 1 not yet reported" in (
+        message
+    )
+    assert "below the completeness setting" in message and "--draft" in message
+    assert "  - Other (1 of 1 not yet reported): K1 Measure K1" in message
+    assert not (project / "build").exists()
+    (project / "params" / "defaults.yml").write_text(DEFAULTS + "completeness: 0.5\n")
+    monkeypatch.setattr(build_module, "execute", lambda runs, jobs, log: [])
+    assert cli_build(project, monkeypatch) == 0  # half the KPIs are enough when params say so
+
+
+def test_a_draft_says_draft_and_what_is_missing_first_in_every_report(project, monkeypatch):
+    from qprlib.completeness import DRAFT_KEY, completeness, draft_notice
+
+    (project / "data" / "values.csv").write_text(INCOMPLETE)
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(project / "data")
+    notice = draft_notice(completeness(data, params.quarter))
+    assert notice.startswith("**DRAFT – not for publication.** 1 of 2 KPIs have a figure")
+    assert "- Other (1 of 1 not yet reported): K1 Measure K1" in notice
+    paths = Paths.at(project)
+    args = (params, ["Fine", "Other"], True, data, paths, out_dir(project), "")
+    final, draft = plan_runs(*args), plan_runs(*args, draft=notice)
+    for plain, marked in zip(final, draft, strict=True):
+        assert marked.front_matter["title"] == "DRAFT: " + plain.front_matter["title"]
+        assert marked.key != plain.key  # a draft and the final build are different runs
+        nb = fill_front_matter(nbformat.read(plain.template, as_version=4), marked.front_matter)
+        assert nb.cells[1].cell_type == "markdown" and nb.cells[1].source == notice
+        assert DRAFT_KEY not in nb.cells[0].source
+
+
 def test_new_quarter_from_the_command_line_writes_once(project, monkeypatch, capsys):
     monkeypatch.chdir(project)
     assert cli.main(["new-quarter", "2023/24 Q3"]) == 0

@@ -109,6 +109,17 @@ class BuildLog:
             f"{outcome.quarter}: "
             + ", ".join(f"{n} {word}" for word, n in counts.items() if n or word == BUILT)
         ]
+        built = [r.report for r in outcome.results if r.outcome == BUILT]
+        if built and len(built) < len(outcome.results):  # which re-ran, when not all did
+            lines.append(f"  built: {', '.join(built)}")
+        done = outcome.completeness
+        if done and (done.get("draft") or done.get("reported") != done.get("expected")):
+            missing = done.get("expected", 0) - done.get("reported", 0)
+            draft = "DRAFT: " if done.get("draft") else ""
+            lines.append(
+                f"  {draft}{done.get('reported')} of {done.get('expected')} KPIs have a figure; "
+                f"{missing} not yet reported"
+            )
         for result in outcome.failed:
             where = f" at {result.cell}" if result.cell else ""
             lines.append(f"  FAILED {result.report}{where}: {result.error}")

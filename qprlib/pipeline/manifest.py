@@ -51,6 +51,7 @@ def write_manifest(
         "params_files": [str(p) for p in params.sources],
         "versions": provenance.versions(),
         "kpis": outcome.kpis_text,
+        "completeness": outcome.completeness,
         "render": {"outcome": str(render), "failures": outcome.render_failures},
         "reports": report_entries(outcome, last, finished),
     }

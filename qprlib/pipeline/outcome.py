@@ -64,6 +64,7 @@ class Outcome:
     kpis_error: str = ""  # why kpis.csv failed: 'ename: message'
     render: RenderOutcome = RenderOutcome.NOT_REQUESTED
     render_failures: list[tuple[str, str]] = field(default_factory=list)
+    completeness: dict = field(default_factory=dict)  # completeness.as_dict() + required, draft
 
     @property
     def failed(self) -> list[RunResult]:

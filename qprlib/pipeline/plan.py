@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 from qprlib import papers, provenance
+from qprlib.completeness import DRAFT_KEY
+from qprlib.data_keys import data_key
 from qprlib.errors import ParamsError, QprError
 from qprlib.names import CORPORATE_REPORTS, ReportKind, directorate_report, slugify
 from qprlib.params import RunParams, find_project_root
@@ -221,8 +223,12 @@ def plan_runs(
     paths: Paths,
     out: Path,
     run_time: str,
+    draft: str = "",
 ) -> list[Run]:
-    """One Run per report: cover and qpr (when `corporate`), then one per directorate."""
+    """One Run per report: cover and qpr (when `corporate`), then one per directorate.
+
+    `draft`: the draft notice (completeness.draft_notice) every report then opens with, its
+    title starting 'DRAFT:'. Each run's data input is only the rows it reads (data_keys)."""
     notebooks = {ReportKind.COVER: papers.cover_notebook(params)}  # seed 001 or seed 004's cover
     planned = [(str(k), notebooks.get(k, str(k)), "") for k in CORPORATE_REPORTS if corporate]
     planned += [(directorate_report(d), str(ReportKind.DIRECTORATE), d) for d in directorates]
@@ -253,7 +259,10 @@ def plan_runs(
             offered |= params.dashboard_values(directorate)
         parameters = {name: offered[name] for name in declared if name in offered}
         front = front_matter(report, params, directorate, known_directorates(data))
-        inputs = stamps.run_inputs(sha, parameters, front, data.data_hash, library)
+        if draft:
+            front = {**front, "title": f"DRAFT: {front['title']}", DRAFT_KEY: draft}
+        key = data_key(data, params.quarter, directorate, report)
+        inputs = stamps.run_inputs(sha, parameters, front, key, library)
         runs.append(
             Run(report, template, out / f"{report}.ipynb", parameters, front,
                 params.execution_timeout, paths.root, sha, declared, inputs)
@@ -307,6 +316,8 @@ def fill_front_matter(nb, fields: dict[str, str]):
     import nbformat
 
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    fields = dict(fields)
+    notice = fields.pop(DRAFT_KEY, "")
     first = nb.cells[0] if nb.cells else None
     current: dict = {}
     if first is not None and first.cell_type == "raw" and first.source.lstrip().startswith("---"):
@@ -318,4 +329,6 @@ def fill_front_matter(nb, fields: dict[str, str]):
         nb.cells.insert(0, first)
     merged = fields | {key: value for key, value in current.items() if key not in fields}
     first.source = "---\n" + yaml.safe_dump(merged, sort_keys=False, allow_unicode=True) + "---"
+    if notice:  # a draft: the notice opens the report, before anything the notebook shows
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(notice, id="qpr-draft-notice"))
     return nb

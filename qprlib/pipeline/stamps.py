@@ -22,7 +22,9 @@ from qprlib.atomic import write_atomic
 from qprlib.pipeline.outcome import BUILT, UP_TO_DATE
 
 KERNEL = "python3"  # resolves to this environment's Python without kernel registration
-NOT_STAMPED = ("run_time", "git_commit")  # provenance only: never a reason to re-run
+# provenance only: never a reason to re-run (the data a run reads is its own input,
+# data_keys.data_key; the whole data hash would re-run every report for any change)
+NOT_STAMPED = ("run_time", "git_commit", "data_hash")
 KPIS_STAMP, RENDER_STAMP, ASSESSMENT_STAMP = (
     "kpis.stamp.json",
     "render.stamp.json",
