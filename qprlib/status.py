@@ -64,8 +64,11 @@ class QuarterStatus:
 
     @property
     def all_current(self) -> bool:
-        """Every report current and nothing failed: the quarter is ready."""
-        return bool(self.reports) and all(r.state == CURRENT for r in self.reports)
+        """Every report, kpis.csv and the published site current, nothing failed: the quarter
+        is ready and `qpr build` would do nothing (a site left stale by a failed render is
+        not, so the verdict never says "all reports current" under "site  stale")."""
+        reports = bool(self.reports) and all(r.state == CURRENT for r in self.reports)
+        return reports and self.kpis == CURRENT and self.site == CURRENT
 
 
 def quarter_status(

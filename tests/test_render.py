@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import textwrap
@@ -27,6 +26,7 @@ from bs4 import BeautifulSoup
 from qprlib import render
 from qprlib.pipeline import publish
 from qprlib.pipeline.engines import builtin as builtin_engine
+from qprlib.pipeline.engines import quarto as quarto_engine
 
 pytestmark = pytest.mark.xdist_group("render")
 
@@ -585,6 +585,7 @@ def test_unknown_formats_and_engines_are_refused(tmp_path, monkeypatch):
     with pytest.raises(render.RenderError, match="quarto is not on PATH"):
         render.choose_engine("quarto")
     monkeypatch.setattr(render.shutil, "which", lambda name: "/opt/quarto/bin/quarto")
+    monkeypatch.setattr(quarto_engine, "quarto_version", lambda quarto: "1.10.18")
     assert render.choose_engine("auto") == "quarto"
     assert render.choose_engine("builtin") == "builtin"
 
@@ -674,78 +675,6 @@ def test_quarto_project_renders_executed_notebooks_without_executing_them():
     assert typst["pdf-standard"] == "ua-1" and typst["papersize"] == "a4"
     for path in [config["format"]["html"]["css"], *config["format"]["html"]["theme"][1:]]:
         assert (render.REPO / path).is_file(), path
-
-
-FAKE_QUARTO = """\
-#!{python}
-# A stand-in for quarto: records its arguments and writes the files quarto would.
-import json, pathlib, sys
-args = sys.argv[1:]
-log = pathlib.Path({log!r})
-with log.open("a") as calls:
-    calls.write(json.dumps(args) + "\\n")
-target = pathlib.Path(args[1])
-out = pathlib.Path(args[args.index("--output-dir") + 1])
-if "--to" in args:
-    slug = target.parent.name
-    (out / slug).mkdir(parents=True, exist_ok=True)
-    (out / slug / (target.stem + ".docx")).write_bytes(b"PK fake docx")
-    sys.exit(0)
-import yaml
-config = yaml.safe_load((target / "_quarto.yml").read_text())
-pathlib.Path({config!r}).write_text(json.dumps(config))
-for nb in sorted(target.glob("*/*.ipynb")):
-    (out / nb.parent.name).mkdir(parents=True, exist_ok=True)
-    media = sorted(p.name for p in (nb.parent / "media").glob("*.png"))
-    html = "<html lang=en-GB><h1>" + nb.stem + "</h1>" + " ".join(media) + "</html>"
-    (out / nb.parent.name / (nb.stem + ".html")).write_text(html)
-    if "typst" in config["format"]:
-        (out / nb.parent.name / (nb.stem + ".pdf")).write_bytes(b"%PDF-1.7 fake")
-"""
-
-
-def test_quarto_engine_renders_a_scratch_project_and_publishes_its_pages(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    log, config_copy = tmp_path / "quarto-calls.txt", tmp_path / "config.json"
-    fake = bin_dir / "quarto"
-    fake.write_text(
-        FAKE_QUARTO.format(python=sys.executable, log=str(log), config=str(config_copy))
-    )
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    quarter = make_quarter(tmp_path, reports=("cover", "qpr", "stale"))
-    fail_notebook(quarter / "stale.ipynb")
-    site = tmp_path / "_site"
-    failures = render.render_quarter(
-        quarter, site, ["cover", "qpr", "stale"], ("html", "pdf", "docx"), "auto", COUNCIL
-    )
-    assert [name for name, _ in failures] == ["stale"]
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    assert calls[0][0] == "render" and "--output-dir" in calls[0]
-    assert "--execute" not in calls[0]
-    assert calls[1][0] == "render" and calls[1][1].endswith(f"{QUARTER}/cover.ipynb")
-    assert calls[1][calls[1].index("--to") + 1] == "docx"
-    assert len(calls) == 2  # one render for all pages, one Word file for the cover
-    config = json.loads(config_copy.read_text())
-    assert config["project"]["render"] == ["index.qmd", f"{QUARTER}/*.ipynb"]
-    assert config["execute"]["enabled"] is False
-    assert config["website"]["title"] == COUNCIL
-    assert set(config["format"]) == {"html", "typst"}
-    assert config["format"]["html"]["css"] == "qpr.css"
-    names = sorted(p.name for p in (site / QUARTER).iterdir())
-    assert names == [
-        "cover.docx",
-        "cover.html",
-        "cover.pdf",
-        "kpis.csv",
-        "qpr.html",
-        "qpr.pdf",
-        render.MANIFEST,
-    ]
-    # charts were data: URIs in text/markdown; Quarto's copy gets image files (Typst needs them)
-    assert ".png" in (site / QUARTER / "cover.html").read_text()
-    assert (site / "index.html").is_file() and leftovers(site) == []
 
 
 @pytest.mark.quarto

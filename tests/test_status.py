@@ -194,3 +194,16 @@ def test_status_after_a_real_build_with_a_failing_notebook(project, monkeypatch,
     assert build_module.build(root=project, **options) == 1  # the stale ones are re-run
     assert "2023/24 Q2: 2 built, 1 failed" in capsys.readouterr().out
     assert [state for state, _ in states().values()] == ["current", "current", "failed"]
+
+
+def test_a_site_left_stale_by_a_failed_render_is_not_all_current(project, capsys):
+    # what a build whose render failed leaves: every report built, the render stamp removed
+    record_build(project, rendered=True)
+    (project / "build" / SLUG / "render.stamp.json").unlink()
+    (status,) = quarter_status("2023/24 Q2")
+    assert {r.state for r in status.reports} == {"current"} and status.site == "stale"
+    assert not status.all_current
+    assert cli.main(["status"]) == 1
+    out = capsys.readouterr().out
+    assert "  site                stale (html, pdf)" in out
+    assert out.rstrip().endswith("NOT all reports current")

@@ -108,6 +108,9 @@ def render_quarter(
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         recover_site(site_dir)
         work.mkdir()
+        from qprlib.pipeline.engines.quarto import write_quarto_metadata
+
+        write_quarto_metadata(quarter_dir.parent, council)  # for a plain `quarto render`
         checked, failures = check_reports(quarter_dir, reports)
         rendered, render_failures = render(checked, formats, work, council, slug)
         failures += render_failures

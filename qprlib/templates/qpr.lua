@@ -17,8 +17,22 @@
 -- * HTML: a page whose tables carry KPI cells (`<span class="kpi" data-rag=...>`, from
 --   qprlib.tables.kpi_cells) gets kpi-filter.js and its styles inline at the end: filter
 --   and sort controls built by the script, so without JavaScript every KPI is shown.
+--
+-- Quarto runs this filter too (`_quarto.yml`: `at: pre-ast`, before Quarto's own filters), and
+-- then it also does what the built-in engine's templates and Python do, so both engines give
+-- members the same pages (QUARTO below):
+-- * tables and figures are written by pandoc's own HTML/Typst writers, as the built-in engine
+--   writes them, so Quarto does not number them ("Table 1:", "Figure 2:") or drop their alt;
+-- * Typst: charts given as data: URIs are written to media/ files (Typst reads files only);
+--   the contents list, date, language and author are set for the built-in Typst template;
+-- * HTML: the skip link, the PDF/Word download links and the contents list of long reports.
 
 local MISSING_ALT = "Chart without a text description"
+local TOC_MIN_SECTIONS = 4 -- qprlib.render.TOC_MIN_SECTIONS
+local NO_TOC_REPORTS = { cover = true } -- qprlib.render.NO_TOC_REPORTS
+
+-- Quarto's Lua environment has a `quarto` module; plain pandoc (the built-in engine) has not.
+local QUARTO = type(quarto) == "table" and quarto.doc ~= nil
 
 local function is_html()
   return FORMAT:match("html") ~= nil
@@ -67,7 +81,38 @@ function Header(h)
   return h
 end
 
+-- QUARTO, Typst: a data: URI image becomes media/<sha1>.<ext> beside the document (the
+-- built-in engine does this in Python, qprlib.render.extract_images).
+local EXTENSIONS = { ["image/png"] = "png", ["image/jpeg"] = "jpg", ["image/gif"] = "gif",
+  ["image/svg+xml"] = "svg" }
+
+local function input_dir()
+  local input = quarto.doc.input_file or ""
+  return pandoc.path.directory(input)
+end
+
+local function data_uri_to_file(img)
+  if not (QUARTO and FORMAT == "typst" and img.src:match("^data:image/")) then
+    return
+  end
+  local ok, mime, contents = pcall(pandoc.mediabag.fetch, img.src)
+  local ext = ok and mime and EXTENSIONS[mime:lower()] or nil
+  if not ext or not contents then
+    return
+  end
+  local name = "media/" .. pandoc.utils.sha1(contents) .. "." .. ext
+  local dir = pandoc.path.join({ input_dir(), "media" })
+  pandoc.system.make_directory(dir, true)
+  local file = io.open(pandoc.path.join({ input_dir(), name }), "wb")
+  if file then
+    file:write(contents)
+    file:close()
+    img.src = name
+  end
+end
+
 function Image(img)
+  data_uri_to_file(img)
   if not allowed_source(img.src) then
     return pandoc.Emph(pandoc.Inlines("[Image not included: " .. alt_text(img) .. "]"))
   end
@@ -93,6 +138,9 @@ end
 
 function Figure(fig)
   local img = lone_image(fig)
+  if img then
+    data_uri_to_file(img)
+  end
   if FORMAT ~= "typst" or img == nil or not allowed_source(img.src) then
     return nil
   end
@@ -281,9 +329,55 @@ function Div(div)
   return blocks
 end
 
-local function Pandoc(doc)
-  if not (PANDOC_WRITER_OPTIONS.table_of_contents and (is_html() or FORMAT == "typst")) then
+-- the built-in engine asks pandoc for a contents list (qprlib.render); under Quarto the
+-- same rule is applied here: long reports (4 or more sections), never the cover report
+local function report_name()
+  local input = QUARTO and quarto.doc.input_file or ""
+  return (pandoc.path.split_extension(pandoc.path.filename(input)))
+end
+
+local wants_toc = PANDOC_WRITER_OPTIONS.table_of_contents
+
+local MONTHS = { "January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December" }
+
+-- qprlib.render._long_date: 2024-01-04 -> 4 January 2024 (other text as it is)
+local function long_date(text)
+  local y, m, d = text:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  if not y or not MONTHS[tonumber(m)] then
+    return text
+  end
+  return tostring(tonumber(d)) .. " " .. MONTHS[tonumber(m)] .. " " .. y
+end
+
+
+local function count_sections(doc)
+  if not QUARTO then
     return nil
+  end
+  local sections = 0
+  doc:walk({
+    Header = function(h)
+      if h.level == 2 then
+        sections = sections + 1
+      end
+    end,
+  })
+  wants_toc = sections >= TOC_MIN_SECTIONS and not NO_TOC_REPORTS[report_name()]
+  if FORMAT == "typst" and doc.meta.date then
+    -- before the Str pass, which would split "2024-01-04" at its "-0"
+    doc.meta.date = long_date(pandoc.utils.stringify(doc.meta.date))
+    return doc
+  end
+  return nil
+end
+
+local function Pandoc(doc)
+  if not (wants_toc and (is_html() or FORMAT == "typst")) then
+    return nil
+  end
+  if QUARTO and is_html() then
+    return nil -- the contents list is placed after the preamble by quarto_page below
   end
   local first = nil
   for i, block in ipairs(doc.blocks) do
@@ -327,7 +421,9 @@ button.kpi-sort { font: inherit; font-weight: bold; color: inherit; background: 
 ]]
 
 local function kpi_filter_script()
-  local folder = PANDOC_SCRIPT_FILE:match("^(.*)[/\\]") or "."
+  -- this file's folder (under Quarto, PANDOC_SCRIPT_FILE is Quarto's own filter)
+  local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]")
+  local folder = here or PANDOC_SCRIPT_FILE:match("^(.*)[/\\]") or "."
   local handle = io.open(folder .. "/kpi-filter.js", "r")
   if not handle then
     return nil
@@ -350,7 +446,231 @@ local function add_kpi_filter(doc)
 end
 
 -- Figures before images: the figure pass needs the image untouched to read its alt text.
-return {
+-- ---------------------------------------------------------------- QUARTO only
+
+-- Quarto wraps each notebook cell and output in Divs (.cell, .cell-output-*); the built-in
+-- engine's Markdown has none, so they are unwrapped and both engines see the same blocks.
+local function unwrap_cell(div)
+  for _, class in ipairs(div.classes) do
+    if class == "cell" or class:match("^cell%-output") then
+      return div.content
+    end
+  end
+  return nil
+end
+
+-- Quarto's Markdown reader leaves a table caption's attributes (`{#tbl-id .grouped}`) in the
+-- caption text (Quarto reads them in a later filter); the built-in engine's pandoc takes them
+-- as the table's id and classes, which the Table pass above needs.
+local function caption_id(tbl)
+  local blocks = tbl.caption.long
+  local last = #blocks > 0 and blocks[#blocks] or nil
+  if not last or (last.t ~= "Plain" and last.t ~= "Para") or #last.content == 0 then
+    return nil
+  end
+  local inlines, start = last.content, nil
+  for i = #inlines, 1, -1 do
+    if inlines[i].t == "Str" and inlines[i].text:sub(1, 1) == "{" then
+      start = i
+      break
+    end
+  end
+  if not start then
+    return nil
+  end
+  local text = pandoc.utils.stringify(pandoc.Inlines({ table.unpack(inlines, start) }))
+  local inner = text:match("^{(.*)}$")
+  if not inner then
+    return nil
+  end
+  local id, classes = nil, {}
+  for token in inner:gmatch("%S+") do
+    if token:match("^#[%w_:%.%-]+$") then
+      id = token:sub(2)
+    elseif token:match("^%.[%w_%-]+$") then
+      table.insert(classes, token:sub(2))
+    else
+      return nil -- not an attribute block: leave the caption as written
+    end
+  end
+  for _ = #inlines, start, -1 do
+    inlines:remove(#inlines)
+  end
+  while #inlines > 0 and inlines[#inlines].t == "Space" do
+    inlines:remove(#inlines)
+  end
+  if id then
+    tbl.identifier = id
+  end
+  for _, class in ipairs(classes) do
+    tbl.classes:insert(class)
+  end
+  return tbl
+end
+
+local function plain_writer_options()
+  return { wrap_text = "wrap-none" }
+end
+
+-- Tables and figures are written by pandoc's writer for the output format, exactly as the
+-- built-in engine's pandoc writes them: Quarto then treats them as raw output and adds no
+-- number ("Table 1:") and does not take the caption off the image's alt text. Other formats
+-- (Word) keep the table, without the tbl- id that would make Quarto number it.
+local function raw_block(block)
+  local doc = pandoc.Pandoc({ block })
+  if FORMAT == "typst" then
+    return pandoc.RawBlock("typst", pandoc.write(doc, "typst", plain_writer_options()))
+  end
+  if is_html() then
+    return pandoc.RawBlock("html", pandoc.write(doc, "html5", plain_writer_options()))
+  end
+  return nil
+end
+
+local function quarto_table(tbl)
+  local raw = raw_block(tbl)
+  if raw then
+    return raw
+  end
+  if tbl.identifier:match("^tbl%-") then
+    tbl.identifier = ""
+    return tbl
+  end
+  return nil
+end
+
+local function quarto_figure(fig)
+  if FORMAT == "typst" then
+    return nil -- already raw Typst (Figure above)
+  end
+  return raw_block(fig)
+end
+
+local function meta_list(value)
+  if value == nil then
+    return {}
+  end
+  if pandoc.utils.type(value) == "List" then
+    return value
+  end
+  return { value }
+end
+
+local function html_escape(text)
+  return (text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
+end
+
+-- The built-in template's download links (qprlib/templates/report.html), from the formats
+-- this run publishes (`qpr-formats`, `qpr-docx-reports` in the project's metadata).
+local function downloads(doc)
+  local formats, name = {}, report_name()
+  for _, f in ipairs(meta_list(doc.meta["qpr-formats"])) do
+    formats[pandoc.utils.stringify(f)] = true
+  end
+  local links = {}
+  if formats.pdf then
+    table.insert(links, '<a href="' .. html_escape(name) .. '.pdf">Download this report as a PDF</a>')
+  end
+  local docx = false
+  for _, r in ipairs(meta_list(doc.meta["qpr-docx-reports"])) do
+    docx = docx or pandoc.utils.stringify(r) == name
+  end
+  if formats.docx and docx then
+    table.insert(links,
+      '<a href="' .. html_escape(name) .. '.docx">Download this report as a Word document</a>')
+  end
+  if #links == 0 then
+    return nil
+  end
+  return pandoc.RawBlock("html", '<p class="downloads">' .. table.concat(links, " · ") .. "</p>")
+end
+
+local function contents(doc)
+  local items = pandoc.List({})
+  doc:walk({
+    Header = function(h)
+      if h.level == 2 and h.identifier ~= "" then
+        items:insert({ pandoc.Plain({ pandoc.Link(h.content, "#" .. h.identifier) }) })
+      end
+    end,
+  })
+  local list = pandoc.write(pandoc.Pandoc({ pandoc.BulletList(items) }), "html5", plain_writer_options())
+  return pandoc.RawBlock("html",
+    '<nav class="toc" aria-labelledby="toc-title">\n<h2 id="toc-title">Contents</h2>\n'
+    .. list .. "\n</nav>")
+end
+
+local function author_names(value)
+  local names = pandoc.List({})
+  for _, author in ipairs(meta_list(value)) do
+    local name = author
+    if type(author) == "table" and author.name ~= nil then
+      name = author.name
+      if type(name) == "table" and name.literal ~= nil then
+        name = name.literal
+      end
+    end
+    local text = pandoc.utils.stringify(name)
+    if text ~= "" then
+      names:insert(pandoc.MetaInlines(pandoc.Inlines(text)))
+    end
+  end
+  return names
+end
+
+local function quarto_page(doc)
+  if is_html() then
+    quarto.doc.include_text("before-body",
+      '<a class="skip-link" href="#quarto-document-content">Skip to main content</a>')
+    local head = pandoc.Blocks({})
+    local link = downloads(doc)
+    if link then
+      head:insert(link)
+    end
+    local first = #doc.blocks + 1
+    for i, block in ipairs(doc.blocks) do
+      if block.t == "Header" then
+        first = i
+        break
+      end
+    end
+    local blocks = pandoc.Blocks({})
+    blocks:extend(head)
+    for i, block in ipairs(doc.blocks) do
+      if i == first and wants_toc then
+        blocks:insert(contents(doc))
+      end
+      blocks:insert(block)
+    end
+    if doc.meta.provenance then
+      -- the built-in template's page footer (qprlib/templates/report.html)
+      local text = pandoc.write(pandoc.Pandoc({ pandoc.Plain(doc.meta.provenance) }), "html5")
+      blocks:insert(pandoc.RawBlock("html", '<footer class="site-footer">\n<div class="wrap">\n<p>'
+        .. text .. "</p>\n</div>\n</footer>"))
+    end
+    doc.blocks = blocks
+    return doc
+  end
+  if FORMAT == "typst" then
+    -- the variables the built-in engine gives its Typst template (qprlib.render)
+    local lang = pandoc.utils.stringify(doc.meta.lang or "en-GB")
+    local language, region = lang:match("^(%a%a%a?)%-(%a%a)")
+    doc.meta["typst-lang"] = (language or lang:match("^(%a%a%a?)") or "en"):lower()
+    if region then
+      doc.meta["typst-region"] = region:upper()
+    end
+    if doc.meta.author then
+      doc.meta.author = author_names(doc.meta.author)
+    end
+    if wants_toc then
+      doc.meta.toc = true
+    end
+    return doc
+  end
+  return nil
+end
+
+local passes = {
   { Header = Header },
   { Figure = Figure },
   { Image = Image, Span = Span, Table = Table },
@@ -359,3 +679,12 @@ return {
   { Pandoc = Pandoc }, -- last: moves blocks the passes above have finished with
   { Pandoc = add_kpi_filter }, -- the KPI filter's script, when a table needs it
 }
+
+if QUARTO then
+  table.insert(passes, 1, { Div = unwrap_cell, Table = caption_id })
+  table.insert(passes, 2, { Pandoc = count_sections })
+  table.insert(passes, { Table = quarto_table, Figure = quarto_figure })
+  table.insert(passes, { Pandoc = quarto_page })
+end
+
+return passes

@@ -36,17 +36,33 @@ def engine(name: str) -> Callable:
 
 
 def choose_engine(engine: str = "auto") -> str:
-    """'quarto' when asked or when `quarto` is on PATH (auto), else 'builtin'."""
+    """'quarto' when asked or when a new enough `quarto` is on PATH (auto), else 'builtin'.
+
+    `--engine quarto` with no Quarto, or one older than the Quarto engine needs
+    (`engines.quarto.QUARTO_MIN_VERSION`), is an error (exit status 2) that says what is
+    needed; `auto` then uses the built-in engine.
+    """
     if engine not in ("auto", *ENGINES):
         raise RenderError(f"unknown engine '{engine}'; expected auto, quarto or builtin")
-    if engine == "quarto" and shutil.which("quarto") is None:
+    if engine not in ("auto", "quarto"):
+        return engine
+    quarto = shutil.which("quarto")
+    if engine == "quarto" and quarto is None:
         raise RenderError(
             "--engine quarto: quarto is not on PATH; install it (quarto.org or conda-forge) "
             "or use --engine builtin"
         )
-    if engine == "auto":
-        return "quarto" if shutil.which("quarto") else "builtin"
-    return engine
+    if quarto is None:
+        return "builtin"
+    from qprlib.pipeline.engines.quarto import QuartoVersionError, check_quarto_version
+
+    try:
+        check_quarto_version(quarto)
+    except QuartoVersionError:
+        if engine == "quarto":
+            raise
+        return "builtin"
+    return "quarto"
 
 
 def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
