@@ -10,11 +10,12 @@ SLUG_MAX = 60
 
 
 class ReportKind(StrEnum):
-    """The three kinds of report; each is made from the notebook of the same name."""
+    """The kinds of report; each is made from the notebook of the same name."""
 
     COVER = "cover"
     QPR = "qpr"
     DIRECTORATE = "directorate"
+    BRIEFING = "briefing"  # the call-in briefing for the performance assurance meeting (seed 002)
 
     @classmethod
     def of(cls, report: str) -> ReportKind | None:
@@ -24,7 +25,7 @@ class ReportKind(StrEnum):
         return cls._value2member_map_.get(report)  # type: ignore[return-value]
 
 
-CORPORATE_REPORTS = (ReportKind.COVER, ReportKind.QPR)
+CORPORATE_REPORTS = (ReportKind.COVER, ReportKind.QPR, ReportKind.BRIEFING)
 
 
 def slugify(name: str) -> str:
@@ -46,6 +47,8 @@ def report_label(name: str, parameters: dict | None = None) -> str:
         return "Cover report"
     if kind is ReportKind.QPR:
         return "Quarterly Performance Report"
+    if kind is ReportKind.BRIEFING:
+        return "Call-in briefing for the performance assurance meeting"
     if kind is ReportKind.DIRECTORATE:
         directorate = " ".join(str((parameters or {}).get("directorate") or "").split())
         if not directorate:
@@ -55,9 +58,10 @@ def report_label(name: str, parameters: dict | None = None) -> str:
 
 
 def report_rank(name: str) -> int:
-    """The index order of kinds: cover, QPR, dashboards, anything else."""
-    order = {ReportKind.COVER: 0, ReportKind.QPR: 1, ReportKind.DIRECTORATE: 2}
-    return order.get(ReportKind.of(name), 3)
+    """The index order of kinds: cover, QPR, dashboards, the call-in briefing, anything else."""
+    order = {ReportKind.COVER: 0, ReportKind.QPR: 1, ReportKind.DIRECTORATE: 2,
+             ReportKind.BRIEFING: 3}  # fmt: skip
+    return order.get(ReportKind.of(name), 4)
 
 
 KPIS_FILE = "kpis.csv"  # the quarter's assessment, open data: build/<slug>/ and _site/<slug>/

@@ -44,7 +44,11 @@ def front_matter(
     """
     halton = params.cover_style == "halton"
     committee, meeting = params.committee, params.meeting_date
-    if report == "cover":
+    if report == "briefing":  # seed 002: to the performance assurance meeting, its date
+        committee = params.assurance_meeting or "Performance Assurance Team"
+        meeting = params.assurance_meeting_date or meeting
+        title = f"Call-in briefing, {params.quarter.label}"
+    elif report == "cover":
         title = (
             f"Directorate Performance Overview Reports, {params.quarter.label}"
             if halton

@@ -110,7 +110,10 @@ def test_sites_have_the_pages_to_check(sites):
             "public-health",
         )
     }  # fmt: skip
-    assert sample == {"index.html", "2023-24-q2/cover.html", "2023-24-q2/qpr.html", *dashboards}
+    assert sample == {
+        "index.html", "2023-24-q2/cover.html", "2023-24-q2/qpr.html", "2023-24-q2/briefing.html",
+        *dashboards,
+    }  # fmt: skip
 
 
 def axe(browser, path: Path) -> dict:

@@ -425,3 +425,35 @@ def test_kpis_csv_ratings_directions_and_call_in_are_data_readmes(kpis_csv):
     activity = kpis_csv[kpis_csv["kind"] == "activity"].set_index("id")
     assert activity["activity_alert"].to_dict() == ACTIVITY_ALERTS
     assert set(activity["rag"]) == {""}  # activity indicators have no RAG
+
+
+# --- issue 17: the headline trend and the call-in briefing -----------------------------------
+
+
+def test_qpr_first_page_has_the_8_quarter_trend_from_the_data(sample_site):
+    page = soup(sample_site, "qpr")
+    trend = page.find("table", id="tbl-trend")
+    rows = [[c.get_text(" ", strip=True) for c in r.find_all(["th", "td"])] for r in
+            trend.find("tbody").find_all("tr")]  # fmt: skip
+    assert len(rows) == 8 and rows[0][0] == "2021/22 Q3" and rows[-1][0] == "2023/24 Q2"
+    assert rows[-1][1:] == ["15", "15", "8", "7", "19", "12"]  # seed 001
+    assert rows[-2][1:] == ["16", "11", "11", "4", "24", "10"]  # seed 001's previous quarter
+
+
+def test_the_call_in_briefing_is_built_in_html_and_pdf_for_the_called_in_kpis(
+    sample_site, kpis_csv
+):
+    called = kpis_csv[kpis_csv["call_in"] == "True"]
+    for text in (
+        words(soup(sample_site, "briefing").get_text(" ")),
+        words(pdf_text(sample_site / SLUG / "briefing.pdf")),
+    ):
+        assert "Performance Assurance Team – 11 December 2023" in text
+        assert "The Performance Assurance Team called in 12 indicators" in text
+        assert text.count("The indicator was called in because") == len(called) == 12
+        # GL01: Amber last quarter, Red now, worsening (data/README.md)
+        assert (
+            "the RAG rating changed from Amber to Red in the latest Quarterly Performance Report"
+            in text
+        )
+        assert "Decision of the Performance Assurance Team" in text

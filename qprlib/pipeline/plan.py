@@ -24,6 +24,7 @@ from qprlib.params import RunParams, find_project_root
 from qprlib.periods import Quarter
 from qprlib.pipeline import stamps
 
+REQUIRED_REPORTS = (ReportKind.COVER, ReportKind.QPR)  # the briefing only with its notebook
 ASSESSMENT_FILE = "assessment.json"  # both quarters' assessment, for notebooks' assessment_path
 FORMATS = ("html", "pdf", "docx")
 DEFAULT_FORMATS = ("html", "pdf")  # a quarter's first build, unless --to says otherwise
@@ -225,12 +226,18 @@ def plan_runs(
     run_time: str,
     draft: str = "",
 ) -> list[Run]:
-    """One Run per report: cover and qpr (when `corporate`), then one per directorate.
+    """One Run per report: cover, qpr and the call-in briefing (when `corporate`), then one
+    per directorate. The briefing is optional: a project without notebooks/briefing.ipynb
+    builds the others as before.
 
     `draft`: the draft notice (completeness.draft_notice) every report then opens with, its
     title starting 'DRAFT:'. Each run's data input is only the rows it reads (data_keys)."""
     notebooks = {ReportKind.COVER: papers.cover_notebook(params)}  # seed 001 or seed 004's cover
-    planned = [(str(k), notebooks.get(k, str(k)), "") for k in CORPORATE_REPORTS if corporate]
+    planned = [
+        (str(k), notebooks.get(k, str(k)), "")
+        for k in CORPORATE_REPORTS
+        if corporate and (k in REQUIRED_REPORTS or (paths.notebooks / f"{k}.ipynb").is_file())
+    ]
     planned += [(directorate_report(d), str(ReportKind.DIRECTORATE), d) for d in directorates]
     missing = sorted(
         {nb for _, nb, _ in planned if not (paths.notebooks / f"{nb}.ipynb").is_file()}
