@@ -6,6 +6,9 @@
 --   inline in HTML) or, in HTML, a data: URI. Anything else (http:, other paths) is replaced
 --   by its alt text, so a report never fetches or references an outside resource.
 -- * Every image has alt text; charts without one say so rather than being skipped silently.
+-- * Word: headings start at Heading 1 (the title is Word's Title style).
+-- * Typst: an "Appendix N ..." level-2 heading starts a new page.
+-- * PDF and Word: a link to a sibling report's HTML (`qpr.html`) points to its PDF.
 -- * Typst: text is printed exactly as typed ("-2", "-?" and "..." are not shorthands).
 -- * HTML: each table sits in a labelled, keyboard-scrollable region (wide tables on phones).
 -- * HTML, Typst: with a contents list, what comes before the first heading (a dashboard's
@@ -73,11 +76,23 @@ end
 
 local last_level = 1
 
+local function is_appendix(h)
+  return pandoc.utils.stringify(h.content):match("^Appendix %d") ~= nil
+end
+
 function Header(h)
   local level = math.max(2, h.level)
   level = math.min(level, last_level + 1)
   last_level = level
   h.level = level
+  if FORMAT == "docx" then
+    -- Word: the title is the Title style, so body headings start at Heading 1 (navigation pane)
+    h.level = level - 1
+  end
+  if FORMAT == "typst" and level == 2 and is_appendix(h) then
+    -- an appendix (a dashboard after its seed-003 cover) starts on a page of its own
+    return { pandoc.RawBlock("typst", "#pagebreak(weak: true)"), h }
+  end
   return h
 end
 
@@ -109,6 +124,20 @@ local function data_uri_to_file(img)
     file:close()
     img.src = name
   end
+end
+
+-- A link to a report beside this one (the cover's "Appendix 1 – ..." to qpr.html) points to
+-- that report's PDF from the PDF and Word copies, which are sent without the HTML.
+function Link(link)
+  if is_html() then
+    return nil
+  end
+  local name = link.target:match("^([%w%-]+)%.html$")
+  if name then
+    link.target = name .. ".pdf"
+    return link
+  end
+  return nil
 end
 
 function Image(img)
@@ -673,7 +702,7 @@ end
 local passes = {
   { Header = Header },
   { Figure = Figure },
-  { Image = Image, Span = Span, Table = Table },
+  { Image = Image, Span = Span, Table = Table, Link = Link },
   { Div = Div }, -- after the figures inside a KPI's block are written
   { Str = Str }, -- the passes above read the text as it is
   { Pandoc = Pandoc }, -- last: moves blocks the passes above have finished with
