@@ -156,6 +156,32 @@ def test_each_run_gets_only_the_parameters_its_notebook_declares(project):
     assert runs["cover"].front_matter["lang"] == "en-GB"
 
 
+def test_halton_style_plans_its_cover_and_each_dashboard_gets_its_own_addressing(
+    project, repo_root
+):
+    # Review, blocker 2 and major 11: one committee for every dashboard; no Halton cover.
+    (project / "params" / f"{SLUG}.yml").write_text(
+        QUARTER + "cover_style: halton\ndashboards:\n  Other:\n    committee: Other Committee\n"
+        "    meeting_date: 2023-11-15\n    from: [{name: Ann Lee, role: Director}]\n"
+    )
+    params = load_params("2023/24 Q2", project / "params")
+    data = io.load(project / "data")
+    paths = Paths.at(project, notebooks=repo_root / "notebooks")
+    planned = plan_runs(params, ["Fine", "Other"], True, data, paths, out_dir(project), "T")
+    runs = {run.report: run for run in planned}
+    assert runs["cover"].template.name == "cover-halton.ipynb"  # still published as cover.*
+    other, fine = runs["directorate-other"], runs["directorate-fine"]
+    assert other.parameters["directorate_committee"] == "Other Committee"
+    assert other.parameters["directorate_meeting_date"] == "2023-11-15"
+    assert other.parameters["directorate_author"] == "Ann Lee – Director"
+    assert fine.parameters["directorate_committee"] == ""  # the notebook falls back: Cabinet
+    assert fine.parameters["directorate_meeting_date"] == "2024-01-04"
+    assert other.front_matter["title"] == (
+        "Appendix 2 – Other Directorate Dashboard, Quarter 2, 2023/24"  # the data's order
+    )
+    assert other.front_matter["subtitle"] == "Report to Other Committee"
+
+
 def test_the_shared_assessment_path_is_relative_to_the_project(project, repo_root):
     params = load_params("2023/24 Q2", project / "params")
     data = io.load(project / "data")

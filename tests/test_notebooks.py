@@ -296,3 +296,21 @@ def test_stock_papermill_in_the_project_root_reads_the_params_files(tmp_path):
     assert f"**To:** {q2.committee} – 4 January 2024" in text  # its meeting_date
     assert "Overridden in the parameters" in text  # a value given still wins
     assert "No contact details were given" not in text
+
+
+@pytest.mark.slow
+def test_halton_cover_runs_in_seed_004s_shape(tmp_path):
+    # Review, major 11: Halton's Executive Board report (seed 004) could not be produced.
+    nb = run(
+        "cover-halton", tmp_path, committee="Executive Board",
+        risk_analysis="Risks are *reviewed* quarterly.",
+    )  # fmt: skip
+    check_clean(nb)
+    text = markdown_text(nb)
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert [h.split()[1] for h in headings] == [f"{n}.0" for n in range(1, 10)]  # 1.0 to 9.0
+    assert "**REPORT TO:** Executive Board" in text and "**WARDS:** Borough wide" in text
+    assert "7.1 Risks are \\*reviewed\\* quarterly." in text
+    # data/README.md: five directorates, one appendix each, in indicators.csv order
+    assert "each of the five Directorates" in text
+    assert "- [Appendix 5 – Public Health](directorate-public-health.html)" in text
