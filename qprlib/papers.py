@@ -9,6 +9,7 @@ directorates' reports, one each.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from qprlib.params import RunParams
@@ -71,3 +72,29 @@ def front_matter(
         "lang": "en-GB",
     }
     return {key: value for key, value in fields.items() if value}
+
+
+NBSP = "\u00a0"
+_APPENDIX = re.compile(r"^(Appendix \d+) – (.+)$")
+_QUARTER = re.compile(r"Quarter (\d), (\d{4}/\d{2})")
+
+
+def display_title(title: str) -> tuple[str, str]:
+    """(appendix label, title as shown): 'Appendix 1 – Quarterly Performance Report, Quarter
+    2, 2023/24' shows 'Appendix 1' on a line above 'Quarterly Performance Report, Quarter 2,
+    2023/24', with 'Quarter 2, 2023/24' joined by no-break spaces so a line never ends
+    inside it (the PDF broke the title as '..., Quarter 2, / 2023/24')."""
+    match = _APPENDIX.match(title)
+    appendix, rest = (match[1], match[2]) if match else ("", title)
+    return appendix, _QUARTER.sub(rf"Quarter{NBSP}\1,{NBSP}\2", rest)
+
+
+def footer_line(git_commit: str, data_hash: str) -> str:
+    """A paper's one footer line: 'Data version f3da9f6, code 41b205f.' (no run time: a paper
+    for a January meeting does not say it was produced in December); '' when neither is known."""
+    parts = []
+    if data_hash:
+        parts.append(f"Data version {data_hash[:7]}")
+    if git_commit and git_commit != "not a git checkout":
+        parts.append(f"code {git_commit[:7]}")
+    return (", ".join(parts) + ".") if parts else ""

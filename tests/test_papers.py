@@ -1,6 +1,6 @@
 """How each paper is addressed: titles with the quarter, appendices, the cover's style."""
 
-from qprlib.papers import cover_notebook, front_matter
+from qprlib.papers import cover_notebook, display_title, footer_line, front_matter
 from qprlib.params import RunParams
 from qprlib.periods import Quarter
 
@@ -49,3 +49,20 @@ def test_halton_cover_makes_each_dashboard_an_appendix_in_the_datas_order():
     assert second["title"] == "Appendix 2 – Public Health Directorate Dashboard, Quarter 2, 2023/24"
     qpr = front_matter("qpr", halton)
     assert qpr["title"] == "Quarterly Performance Report, Quarter 2, 2023/24"
+
+
+def test_display_title_puts_the_appendix_above_and_keeps_the_quarter_on_one_line():
+    appendix, shown = display_title("Appendix 1 – Quarterly Performance Report, Quarter 2, 2023/24")
+    assert appendix == "Appendix 1"
+    assert shown == "Quarterly Performance Report, Quarter\u00a02,\u00a02023/24"
+    assert display_title("Public Health Directorate Dashboard") == (
+        "",
+        "Public Health Directorate Dashboard",
+    )
+
+
+def test_a_paper_footer_says_data_and_code_versions_only():
+    # Review, blocker 1: "Produced 3 December 2026" on a paper for a 4 January 2024 meeting.
+    assert footer_line("41b205fd4c0a", "f3da9f6134e1aa") == "Data version f3da9f6, code 41b205f."
+    assert footer_line("not a git checkout", "f3da9f6134e1") == "Data version f3da9f6."
+    assert footer_line("", "") == ""
