@@ -40,7 +40,13 @@ from qprlib.pipeline.execute import (
     skip,
     write_params_file,
 )
-from qprlib.pipeline.kpis import assess_quarter, plan_assessment, share_assessment, write_assessment
+from qprlib.pipeline.kpis import (
+    assess_quarter,
+    plan_assessment,
+    share_assessment,
+    warn_commentary,
+    write_assessment,
+)
 from qprlib.pipeline.lock import build_lock
 from qprlib.pipeline.log import BuildLog
 from qprlib.pipeline.manifest import engine_used, write_manifest
@@ -175,6 +181,7 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, paths,
         formats = choose_formats(formats, out, log)
         clear_partial(out)  # left by a killed build
         outcome.kpis, outcome.kpis_error = write_assessment(assessment, kpis_key, out, log)
+        warn_commentary(assessment, out, params.quarter, log)
         stale = [run for run in runs if force or not up_to_date(run)]
         share_assessment(stale, assessment, kpis_key, data, params, out, log)
         outcome.results = [skip(run, log) for run in runs if run not in stale]
@@ -197,6 +204,7 @@ __all__ = [  # the names qprlib.build has always offered (tests, scripts, qprlib
     "engine_used", "execute", "execute_run", "failing_cell", "fill_front_matter", "front_matter",
     "known_directorates",
     "load_data", "plan_assessment", "plan_runs", "portable", "read_stamp", "render_key",
-    "render_site", "share_assessment", "skip", "slugify", "up_to_date", "write_assessment",
+    "render_site", "share_assessment", "skip", "slugify", "up_to_date", "warn_commentary",
+    "write_assessment",
     "write_manifest", "write_params_file", "write_stamp",
 ]  # fmt: skip

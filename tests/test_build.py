@@ -564,3 +564,35 @@ def test_a_parameters_cell_that_is_not_plain_python_is_left_to_papermill(tmp_pat
     nb.cells = [nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]})]
     nbformat.write(nb, tmp_path / "magic.ipynb")
     assert build_module.declared_parameters(tmp_path / "magic.ipynb") == ("quarter", "limit")
+
+
+def test_build_warns_about_commentary_awaited_from_the_assessment_or_kpis_csv(tmp_path):
+    # Review, major 12: an Amber and worsening KPI without commentary; a warning, not an error.
+    from qprlib.build import warn_commentary
+    from qprlib.periods import Quarter
+
+    class Log:
+        def __init__(self):
+            self.lines = []
+
+        def line(self, text, *, always=False):
+            self.lines.append((text, always))
+
+    table = pd.DataFrame(
+        {"id": ["K1", "K2"], "name": ["Waste", "Calls"], "kind": "kpi",
+         "rag": ["Amber", "Green"], "direction": ["worsening", "worsening"],
+         "call_in": [False, False], "commentary": [None, None]}
+    )  # fmt: skip
+    log = Log()
+    warn_commentary(table, tmp_path, Quarter.parse("2023/24 Q2"), log)
+    assert log.lines == [
+        (
+            "warning     commentary.csv: K1 (Waste) is Amber and worsening in 2023/24 Q2 but has "
+            "no commentary; the reports say 'Commentary awaited'",
+            True,
+        )
+    ]
+    table.assign(call_in=["False", "True"], commentary="").to_csv(tmp_path / "kpis.csv")
+    log = Log()
+    warn_commentary(None, tmp_path, Quarter.parse("2023/24 Q2"), log)  # kpis.csv up to date
+    assert [text.split(": ", 1)[1][:2] for text, _ in log.lines] == ["K1", "K2"]

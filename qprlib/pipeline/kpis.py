@@ -87,3 +87,28 @@ def share_assessment(runs, assessment, key: str, data, params: RunParams, out: P
         return
     stamps.write_key(stamp, key)
     log.line(f"written     {ASSESSMENT_FILE} (this quarter and the previous one)")
+
+
+def warn_commentary(assessment, out: Path, quarter, log) -> None:
+    """A warning line per KPI whose commentary is due but missing (Amber and worsening, or
+    called in): the reports say 'Commentary awaited'; nothing fails. From the assessment just
+    made, else from the up-to-date kpis.csv."""
+    import pandas as pd
+
+    from qprlib.summary import commentary_warnings
+
+    table = assessment
+    if not isinstance(table, pd.DataFrame):
+        try:
+            table = pd.read_csv(out / KPIS, dtype=str, keep_default_na=False)
+        except (OSError, ValueError):
+            return
+        table = table.assign(
+            call_in=table.get("call_in", "").isin(["True", "true", "yes"]),
+            commentary=table.get("commentary", "").replace("", None),
+        )
+    needed = {"id", "name", "kind", "rag", "direction", "call_in", "commentary"}
+    if not needed <= set(table.columns):
+        return
+    for line in commentary_warnings(table, str(quarter)):
+        log.line(f"warning     {line}", always=True)

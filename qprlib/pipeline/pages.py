@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from qprlib import papers
 from qprlib.names import ReportKind
 from qprlib.pipeline.notebooks import Report, text
 from qprlib.tables import DIRECTION_COLOURS, NO_RATING_COLOUR, RAG_COLOURS, rag_css
@@ -57,6 +58,7 @@ def metadata_args(report: Report, council: str, formats: Sequence[str]) -> list[
         "council": text(council) or DEFAULT_COUNCIL,
         "provenance": provenance(report),
     }
+    meta["appendix"], meta["display-title"] = papers.display_title(report.title)
     if "pdf" in formats:
         meta["pdf-href"] = f"{report.name}.pdf"
     if "docx" in formats:
@@ -71,23 +73,15 @@ def metadata_args(report: Report, council: str, formats: Sequence[str]) -> list[
 
 
 def provenance(report: Report) -> str:
-    """A one-line footer: when the report was produced, from which code and data."""
+    """A one-line footer: the data and code versions the report was produced from."""
     given = report.front_matter.get("provenance")
     if isinstance(given, str):
         return text(given)
     source = given if isinstance(given, dict) else report.parameters
-    run_time = text(source.get("run_time")) or text(
-        report.nb.metadata.get("papermill", {}).get("end_time")
-    )
     commit, data = text(source.get("git_commit")), text(source.get("data_hash"))
-    parts = []
-    if run_time:
-        parts.append(f"Produced {when(run_time)}")
-    if commit:
-        parts.append(f"code version {commit[:10]}")
-    if data:
-        parts.append(f"data version {data[:12]}")
-    return ("; ".join(parts) + ".") if parts else ""
+    # a paper's one footer line: no run time (the build record is on the site's "How this
+    # was produced" page)
+    return papers.footer_line(commit, data)
 
 
 def when(stamp: str) -> str:

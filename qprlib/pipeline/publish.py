@@ -19,9 +19,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from qprlib import produced
 from qprlib.atomic import copy_atomic, write_atomic
 from qprlib.errors import QprError
-from qprlib.names import KPIS_FILE
+from qprlib.names import KPIS_FILE, report_rank
+from qprlib.periods import Quarter
 from qprlib.pipeline import engines, site_index, stamps
 from qprlib.pipeline.notebooks import (
     OUTPUT_ERRNOS,
@@ -32,7 +34,7 @@ from qprlib.pipeline.notebooks import (
     check_reports,
 )
 from qprlib.pipeline.outcome import Outcome, RenderOutcome
-from qprlib.pipeline.pages import DEFAULT_COUNCIL, SUFFIX
+from qprlib.pipeline.pages import DEFAULT_COUNCIL, SUFFIX, stylesheet
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ def render_quarter(
         if rendered:
             _copy_site(site_dir, staging)
             _publish(rendered, staging / slug)
+            _write_produced(checked, staging / slug, council)
             _copy_kpis(quarter_dir, staging / slug)
             write_index(staging, council)
             _swap(staging, site_dir, token)
@@ -221,6 +224,17 @@ def _publish(rendered: Sequence[Rendered], quarter: Path) -> None:
             os.replace(path, quarter / f"{report.name}{SUFFIX[fmt]}")
         manifest["reports"][report.name] = {"label": report.label, "title": report.title}
     write_atomic(quarter / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_produced(reports: Sequence, quarter: Path, council: str) -> None:
+    """The quarter's "How this was produced" page: the build record the papers leave out."""
+    q = Quarter.parse(quarter.name)
+    ordered = sorted(reports, key=lambda r: (report_rank(r.name), r.name))
+    council = council or DEFAULT_COUNCIL
+    write_atomic(
+        quarter / produced.PAGE,
+        produced.produced_page(ordered, q.label, str(q), council, stylesheet()),
+    )
 
 
 def _copy_kpis(quarter_dir: Path, quarter: Path) -> None:

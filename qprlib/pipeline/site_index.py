@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from qprlib import produced
 from qprlib.errors import QprError
 from qprlib.names import KPIS_FILE as KPIS
 from qprlib.names import report_label, report_rank
@@ -81,6 +82,7 @@ def quarter_entry(folder: Path, quarter: Quarter) -> dict:
     """One quarter's section: its reports (cover, QPR, dashboards) and the open data."""
     labels = read_reports(folder)["reports"]
     names = {p.stem for p in folder.iterdir() if p.suffix in SUFFIX.values() and p.is_file()}
+    names.discard(Path(produced.PAGE).stem)  # listed after the reports, as the build record
     short = f"Quarter {quarter.number} {quarter.financial_year}"
     items = []
     for name in sorted(names, key=lambda n: _order(n, labels)):
@@ -97,6 +99,10 @@ def quarter_entry(folder: Path, quarter: Quarter) -> dict:
     if (folder / KPIS).is_file():
         words = f"Open data: the assessment of every indicator, {short} (CSV{_size(folder / KPIS)})"
         items.append({"heading": "Open data", "links": [_link(f"{folder.name}/{KPIS}", words)]})
+    if (folder / produced.PAGE).is_file():
+        words = f"{produced.LINK_TEXT}, {short}: the code, data and parameters of the reports"
+        link = _link(f"{folder.name}/{produced.PAGE}", words)
+        items.append({"heading": produced.LINK_TEXT, "links": [link]})
     return {"slug": folder.name, "label": quarter.label, "reports": items}
 
 

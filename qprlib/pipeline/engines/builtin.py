@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qprlib import word
 from qprlib.names import ReportKind, report_label
 from qprlib.pipeline.notebooks import (
     DISK_ERRNOS,
@@ -124,7 +125,7 @@ def render_report(
         files["pdf"] = compile_pdf(source, out, out / f"{report.name}.pdf", assets)
     if "docx" in formats:
         target = out / f"{report.name}.docx"
-        args = [f"--resource-path={out}"]
+        args = [f"--resource-path={out}", f"--reference-doc={assets.reference_docx()}"]
         pypandoc.convert_text(
             media_markdown,
             "docx",
@@ -244,6 +245,18 @@ class _Assets:
     style: Path
     fonts: object = None
     _compilers: threading.local = field(default_factory=threading.local)
+    _reference: list = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reference_docx(self) -> Path:
+        """The A4 Word reference document (header, page numbers), made once per run."""
+        with self._lock:
+            if not self._reference:
+                import pypandoc
+
+                target = self.style.with_name("reference.docx")
+                self._reference.append(word.reference_docx(pypandoc.get_pandoc_path(), target))
+            return self._reference[0]
 
     @classmethod
     def create(cls, work: Path) -> _Assets:
