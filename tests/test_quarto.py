@@ -273,6 +273,7 @@ def test_quarto_engine_renders_a_scratch_project_and_publishes_its_pages(fake_qu
         "cover.docx",
         "cover.html",
         "cover.pdf",
+        "how-this-was-produced.html",  # the build record, not in the papers
         "kpis.csv",
         "qpr.html",
         "qpr.pdf",
