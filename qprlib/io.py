@@ -217,9 +217,68 @@ class Column:
     blank: object = None  # what a blank (or unreadable) cell becomes
 
 
-def text(name: str, expected: str = "some text", required: bool = False) -> Column:
-    """A free-text column; blank cells are ''."""
-    return Column(name, str, expected, required, blank="")
+def text(
+    name: str,
+    expected: str = "some text",
+    required: bool = False,
+    lines: bool = False,
+    most: int = 200,
+) -> Column:
+    """A free-text column; blank cells are ''. See `read_text` for what a cell may hold."""
+    return Column(name, _text_reader(lines, most), expected, required, blank="")
+
+
+def commentary_text(name: str) -> Column:
+    """Free text of paragraphs (commentary, actions, definitions): line breaks and tabs allowed,
+    up to Excel's limit for one cell (the return workbooks carry it)."""
+    return text(name, lines=True, most=EXCEL_CELL_CHARS)
+
+
+EXCEL_CELL_CHARS = 32_767  # the most one Excel cell holds
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")  # in one-line text
+_CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]|\r(?!\n)")
+CHARACTER_NAMES = {
+    "\t": "a tab",
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\x00": "a NUL",
+    "\x0b": "a vertical tab",
+    "\x0c": "a form feed",
+    "\x1b": "an escape",
+    "\x7f": "a delete",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+    "\ufffe": "a non-character",
+    "\uffff": "a non-character",
+}
+
+
+def read_text(raw: str, lines: bool = False, most: int = 200) -> str:
+    """A text cell as every writer downstream (HTML, Typst, Word, Excel, CSV) can take it.
+
+    The one rule, decided here: no control characters at all in names, ids and other
+    one-line text; in paragraphs (`lines`) only line breaks and tabs (Windows' CR LF is read
+    as a line break); at most `most` characters.
+    """
+    bad = (_CONTROL_IN_LINES if lines else _CONTROL).search(raw)
+    if bad:
+        char = bad[0]
+        name = CHARACTER_NAMES.get(char, "a control character")
+        allowed = "only line breaks and tabs in this column" if lines else "none in this column"
+        raise _Invalid(
+            f"has {name} (U+{ord(char):04X}) at character {bad.start() + 1}, which a report "
+            f"cannot show ({allowed}; retype the text)"
+        )
+    if len(raw) > most:
+        raise _Invalid(f"is over the limit of {most:,} characters")
+    return raw.replace("\r\n", "\n") if lines else raw
+
+
+def _text_reader(lines: bool, most: int) -> Callable[[str], str]:
+    def read(raw: str) -> str:
+        return read_text(raw, lines, most)
+
+    return read
 
 
 def number(name: str) -> Column:
@@ -257,19 +316,19 @@ def word(name: str, words: tuple[str, ...]) -> Column:
 INDICATOR_ID = "an indicator id such as ASC01"
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "indicators.csv": (
-        text("id", INDICATOR_ID, required=True),
-        text("name", "the indicator's name", required=True),
-        text("directorate", "the directorate's name", required=True),
-        text("service_area", "the service area's name", required=True),
+        text("id", INDICATOR_ID, required=True, most=40),
+        text("name", "the indicator's name", required=True, most=300),
+        text("directorate", "the directorate's name", required=True, most=120),
+        text("service_area", "the service area's name", required=True, most=120),
         word("kind", KINDS),
         word("polarity", POLARITIES),
         word("unit", UNITS),
         word("frequency", FREQUENCIES),
-        text("definition"),
+        commentary_text("definition"),
         text("owner"),
     ),
     "targets.csv": (
-        text("id", INDICATOR_ID, required=True),
+        text("id", INDICATOR_ID, required=True, most=40),
         financial_year("year"),
         number("target"),
         number("floor"),
@@ -277,28 +336,28 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         number("upper"),
     ),
     "values.csv": (
-        text("id", INDICATOR_ID, required=True),
+        text("id", INDICATOR_ID, required=True, most=40),
         month_end("period_end"),
         number("value"),
     ),
     "commentary.csv": (
-        text("id", INDICATOR_ID, required=True),
+        text("id", INDICATOR_ID, required=True, most=40),
         quarter("quarter"),
-        text("commentary"),
-        text("action"),
+        commentary_text("commentary"),
+        commentary_text("action"),
         text("author"),
     ),
     "milestones.csv": (
-        text("directorate", "the directorate's name", required=True),
-        text("objective"),
-        text("milestone", "what the milestone is", required=True),
+        text("directorate", "the directorate's name", required=True, most=120),
+        text("objective", most=1000),
+        text("milestone", "what the milestone is", required=True, most=1000),
         date("due"),
         quarter("quarter"),
         word("status", STATUSES),
-        text("commentary"),
+        commentary_text("commentary"),
     ),
     COMPARATORS_FILE: (
-        text("id", INDICATOR_ID, required=True),
+        text("id", INDICATOR_ID, required=True, most=40),
         text("area_code", "an area code such as E10000016", required=True),
         text("area_name", "the area's name"),
         month_end("period"),
@@ -571,13 +630,14 @@ def check_header(file: str, header: list[str]) -> tuple[list[Problem], list[Prob
     names = [heading(cell) for cell in header]
     repeated = sorted({n for n in names if n and names.count(n) > 1})
     problems = [
-        Problem(file, 1, name, "appears more than once; expected each column once")
+        Problem(file, 1, _heading_shown(name), "appears more than once; expected each column once")
         for name in repeated
     ]
     missing = [name for name in wanted if name not in names]
     if missing:
         listed = ", ".join(f"'{name}'" for name in missing)
-        found = ", ".join(cell for cell in header if cell) or "nothing"
+        found = ", ".join(_heading_shown(cell) for cell in header[:12] if cell) or "nothing"
+        found += f" and {len(header) - 12:,} more" if len(header) > 12 else ""
         message = (
             f"missing column {listed}; expected the columns {', '.join(wanted)} (found: {found})"
         )
@@ -585,10 +645,20 @@ def check_header(file: str, header: list[str]) -> tuple[list[Problem], list[Prob
     known = wanted + optional_names(file)
     unknown = [cell for cell, name in zip(header, names, strict=True) if cell and name not in known]
     notes = [
-        Problem(file, 1, cell, f"is not a known column and is ignored; expected {', '.join(known)}")
-        for cell in unknown
+        Problem(
+            file,
+            1,
+            _heading_shown(cell),
+            f"is not a known column and is ignored; expected {', '.join(known)}",
+        )
+        for cell in unknown[:MAX_LISTED]
     ]
     return problems, notes
+
+
+def _heading_shown(cell: str, most: int = 40) -> str:
+    """A header cell as a message names it: control characters escaped, cut to `most`."""
+    return quote(cell, most)[1:-1] if len(cell) <= most else quote(cell, most).split("' (")[0][1:]
 
 
 def _empty(file: str) -> Problem:
