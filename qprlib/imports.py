@@ -19,13 +19,14 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from qprlib import io
-from qprlib.errors import DataError, QprError
+from qprlib.errors import DataError, QprError, quote
 from qprlib.periods import Quarter
 from qprlib.rag import RatingRule
 from qprlib.returns import (
@@ -42,6 +43,7 @@ from qprlib.returns import (
     number_text,
     red_threshold,
 )
+from qprlib.tables import FORMULA_STARTS
 
 RAW_FOLDER = "returns"  # data/returns/<quarter-slug>/: the imported workbooks, read-only
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")  # "85.5" typed as text is still a number
@@ -93,6 +95,9 @@ def read_return_workbook(path: str | Path) -> ReturnWorkbook:
     """Read one return: its identity, the filled-in cells, and changes to locked cells."""
     path = Path(path)
     empty = ReturnWorkbook(path, {}, "", _frame(_CELL_COLUMNS), _frame(_COMMENT_COLUMNS), ())
+    refused = workbook_problem(path)
+    if refused:
+        return _with(empty, f"{path}: {refused}")
     try:
         book = load_workbook(path, data_only=True)
     except FileNotFoundError:
@@ -120,8 +125,113 @@ def read_return_workbook(path: str | Path) -> ReturnWorkbook:
     problems = _locked_cell_changes(path.name, sheet, table)
     problems += _stray_cells(path.name, sheet, table)
     cells, comments = _input_cells(sheet, meta, table)
-    author = _text(sheet[meta["author_cell"]].value)
+    author_cell = f"{sheet.title}!{meta['author_cell']}"
+    inputs = [*cells["cell"], *comments["commentary_cell"], *comments["action_cell"], author_cell]
+    formulas = _formula_cells(path, meta["sheet"], inputs)
+    problems += formulas.values()
+    # a formula cell is said once, as a formula, not again for its cached value
+    cells.loc[cells["cell"].isin(formulas), "raw"] = None
+    for field in ("commentary", "action"):
+        comments.loc[comments[f"{field}_cell"].isin(formulas), field] = None
+    author = "" if author_cell in formulas else _text(sheet[meta["author_cell"]].value)
     return ReturnWorkbook(path, meta, author, cells, comments, tuple(problems))
+
+
+# What a return workbook may be before it is opened: a return for a directorate is a few
+# hundred cells and well under a megabyte, so these only stop hostile or wrong files (a
+# small .xlsx can unpack to gigabytes) before openpyxl reads them into memory.
+MAX_WORKBOOK_BYTES = 20 * 2**20  # the file itself
+MAX_UNPACKED_BYTES = 50 * 2**20  # everything in it, unpacked
+MAX_PARTS = 500  # files inside the zip
+MAX_CELLS = 100_000  # cells in all its sheets
+MAX_CELL_CHARS = io.EXCEL_CELL_CHARS  # characters in one cell (Excel's own limit)
+
+
+def workbook_problem(path: Path) -> str | None:
+    """Why `path` must not be opened as a return workbook, or None: checked from the zip's
+    directory and a streamed pass over its sheets, never by unpacking it into memory."""
+    problem = io.open_problem(path, Path(path).absolute().parent, MAX_WORKBOOK_BYTES)
+    if problem == "missing":
+        return "no such file"
+    if problem and "outside the project" not in problem:  # a return may come from anywhere
+        return problem
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            unpacked = sum(part.file_size for part in parts)
+            if len(parts) > MAX_PARTS or unpacked > MAX_UNPACKED_BYTES:
+                return (
+                    f"unpacks to {unpacked / 2**20:,.0f} MB in {len(parts):,} parts, over the "
+                    f"limits for a return ({MAX_UNPACKED_BYTES / 2**20:,.0f} MB, {MAX_PARTS} "
+                    "parts); expected a return workbook as `qpr returns` writes it"
+                )
+            return _sheet_problem(archive, parts)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "not an Excel workbook; expected a .xlsx made by `qpr returns`"
+
+
+def _sheet_problem(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo]) -> str | None:
+    """The first sheet or string over MAX_CELLS or MAX_CELL_CHARS, streamed part by part."""
+    cells = 0
+    for part in parts:
+        name = part.filename
+        if not (name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"):
+            continue
+        if not name.endswith(".xml"):
+            continue
+        with archive.open(part) as stream:
+            try:
+                for _, element in ElementTree.iterparse(stream):
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    if tag == "c":
+                        cells += 1
+                        if cells > MAX_CELLS:
+                            return (
+                                f"has more than {MAX_CELLS:,} cells, over the limit for a return; "
+                                "expected a return workbook as `qpr returns` writes it"
+                            )
+                    elif tag in ("t", "v", "f") and len(element.text or "") > MAX_CELL_CHARS:
+                        where = f"sheet {name.rsplit('/', 1)[-1]}" if "worksheets" in name else name
+                        return (
+                            f"{where} holds a cell of {len(element.text or ''):,} characters, "
+                            f"over Excel's limit of {MAX_CELL_CHARS:,}; expected a return's "
+                            "ordinary cells"
+                        )
+                    if tag in ("c", "si", "row"):
+                        element.clear()
+            except ElementTree.ParseError as error:
+                return f"{name} inside it cannot be read ({error}); {_FRESH}"
+    return None
+
+
+def _text_problems(name: str, cell: str, title: str, text: str, lines: bool) -> list[str]:
+    """The text rule of the data files (io.read_text), said in the workbook's terms."""
+    most = io.EXCEL_CELL_CHARS if lines else 200
+    try:
+        io.read_text(text, lines=lines, most=most)
+    except ValueError as bad:
+        return [f"{name}: {cell} ({title}): {quote(text)} {bad}"]
+    return []
+
+
+def _formula_cells(path: Path, sheet_name: str, cells: list[str]) -> dict[str, str]:
+    """{cell: problem} for each input cell holding a formula: what is imported is what was
+    typed (a formula's cached value may be stale, missing, or an error such as #DIV/0!)."""
+    try:
+        sheet = load_workbook(path, data_only=False)[sheet_name]
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return {}
+    problems = {}
+    for cell in cells:
+        found = sheet[cell.split("!", 1)[1]]
+        if found.data_type == "f":
+            formula = getattr(found.value, "text", None) or str(found.value)
+            problems[cell] = (
+                f"{path.name}: {cell}: holds a formula ({quote(formula)}), not a typed value; "
+                "expected the figure or text itself (copy the cell and paste it back with "
+                "Paste Special > Values)"
+            )
+    return problems
 
 
 def check_return(
@@ -147,6 +257,8 @@ def check_return(
             f"{name}: the workbook is for directorate '{book.directorate}', which is not in "
             f"indicators.csv; expected one of its directorates ({_FRESH})"
         )
+    author_cell = f"{book.meta.get('sheet')}!{book.meta.get('author_cell')}"
+    problems += _text_problems(name, author_cell, "who completed it", book.author, lines=False)
     indicators = data.indicators.set_index("id")
     rule = RatingRule.from_meta(book.meta)  # the RAG rule the workbook was made with
     held = data.values.dropna(subset=["value"]).set_index(["id", "period_end"])["value"]
@@ -194,6 +306,8 @@ def check_return(
                 }
             )
         commentary, action = _text(row.commentary), _text(row.action)
+        for text, cell in ((commentary, row.commentary_cell), (action, row.action_cell)):
+            problems += _text_problems(name, cell, title, text, lines=True)
         # The quarter's latest value decides, as in the rating. A Red value already held and
         # unchanged is not a new submission, so re-importing a held quarter is never refused.
         red = latest and is_red(latest[0], about["polarity"], red_floor)
@@ -239,11 +353,11 @@ def parse_value(raw, number_format: str | None, unit: str) -> tuple[float | None
         return None, f"a date or time ({raw}) is not a number; {expected}"
     if isinstance(raw, str):
         if not _DECIMAL.match(raw.strip()):
-            return None, f"'{raw}' is text, not a number; {expected}"
+            return None, f"{quote(raw)} is text, not a number; {expected}"
         raw = raw.strip()
     value = float(raw)
-    if not math.isfinite(value):
-        return None, f"{raw} is not a number; {expected}"
+    if not abs(value) < io.LARGEST:  # infinity, NaN, or too large to be a figure
+        return None, f"{quote(raw)} is not a number of a plausible size; {expected}"
     if unit == "percent" and "%" in (number_format or ""):
         typed = number_text(value * 100)
         return None, (
@@ -504,6 +618,12 @@ def format_report(result: ImportResult) -> str:
                         lines.append(f"      {field} was: {_short(old, 80)!r}")
                     if new and (change == "new" or new != old):
                         lines.append(f"      {field}: {_short(new, 80)!r}")
+                    if new.startswith(FORMULA_STARTS):
+                        lines.append(
+                            f"      flagged: the {field} starts with {new[0]!r}, so a "
+                            "spreadsheet would run it as a formula; it is imported as text "
+                            "(kpis.csv and `qpr assess --format csv` put a ' before it)"
+                        )
         blanks = result.blanks[result.blanks["file"] == name]
         if len(blanks):
             lines.append(
@@ -710,7 +830,7 @@ def _text(x) -> str:
 
 
 def _show(x) -> str:
-    return "an empty cell" if _blank(x) else repr(_text(x))
+    return "an empty cell" if _blank(x) else quote(_text(x))
 
 
 def _short(text: str, width: int) -> str:

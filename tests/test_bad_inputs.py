@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ CONSOLE_CASES = [  # one of each kind, through the real entry point
     "malformed-yaml",
 ]
 CASE_KEYS = {
+    "workbook",
     "about",
     "run",
     "exit",
@@ -77,7 +79,60 @@ def make_project(name: str, folder: Path) -> Path:
         outside.write_text("SECRET,first,line\n", encoding="utf-8")
         (folder / path).unlink()
         (folder / path).symlink_to(target.replace("{outside}", str(outside)))
+    if "workbook" in case:
+        make_return(folder, case["workbook"])
     return folder
+
+
+def make_return(project: Path, spec: dict) -> Path:
+    """The quarter's return for one directorate, written by `qpr returns` beside the project
+    (outside it: the project must be left as it was) and then edited as a service might:
+    `value`/`commentary`/`action` {id: text} set the indicator's last value cell or its text
+    cells (text starting with '=' is stored as a formula); `unpacked_mb` adds a part of that
+    many MB of zeros (a zip bomb); `cells` adds a sheet of that many empty cells;
+    `long_cell` a cell of that many characters; `author` fills in who completed it. The
+    path replaces "{workbook}" in `run`."""
+    from openpyxl import load_workbook
+
+    from qprlib.imports import _read_meta
+    from qprlib.returns import META, write_returns
+
+    out = project.parent / "returns"
+    paths = write_returns(spec.get("quarter", "2023/24 Q2"), project / "data", out)
+    path = next(p for p in paths if spec.get("directorate", "adult") in p.name)
+    for other in paths:  # one return, so "{workbook}" names it
+        if other != path:
+            other.unlink()
+    book = load_workbook(path)
+    meta, table = _read_meta(book[META])
+    sheet = book[meta["sheet"]]
+    rows = {entry["id"]: entry for entry in table if entry["id"]}
+    for id_, text in spec.get("value", {}).items():
+        column = str(rows[id_]["inputs"]).split(";")[-1].split("=")[0]
+        sheet[f"{column}{rows[id_]['row']}"] = text
+    for field in ("commentary", "action"):
+        for id_, text in spec.get(field, {}).items():
+            sheet[f"{meta[f'{field}_column']}{rows[id_]['row']}"] = text
+    if "author" in spec:
+        sheet[meta["author_cell"]] = spec["author"]
+    book.save(path)
+    if {"cells", "unpacked_mb", "long_cell"} & spec.keys():  # parts openpyxl would not write
+        with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+            if "long_cell" in spec:
+                cell = f'<c t="inlineStr"><is><t>{"x" * spec["long_cell"]}</t></is></c>'
+                archive.writestr("xl/worksheets/sheet98.xml", f"<worksheet>{cell}</worksheet>")
+            if "cells" in spec:
+                cells = "<c/>" * spec["cells"]
+                archive.writestr("xl/worksheets/sheet99.xml", f"<worksheet>{cells}</worksheet>")
+            if "unpacked_mb" in spec:
+                archive.writestr("xl/media/padding.bin", bytes(spec["unpacked_mb"] * 2**20))
+    return path
+
+
+def workbook_of(project: Path) -> str:
+    """The return `make_return` wrote for the project ('' when the case has none)."""
+    books = sorted((project.parent / "returns").rglob("*.xlsx"))
+    return str(books[0]) if books else ""
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -134,7 +189,7 @@ def test_case(name, tmp_path, monkeypatch, capsys):
     project = make_project(name, tmp_path / "project")
     before = snapshot(project)
     monkeypatch.chdir(project)
-    status = main([str(arg) for arg in case["run"]])
+    status = main([str(arg).replace("{workbook}", workbook_of(project)) for arg in case["run"]])
     out, err = capsys.readouterr()
     check_outcome(case, status, out, err)
     assert "SECRET" not in out + err, "a linked file outside the project was read"
