@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -422,14 +423,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _os_problem(error: OSError) -> str:
-    """'<path>: <reason>; what to do' for a file or folder that could not be written or read."""
+    """'<path>: <what is wrong>; what to do' for a file or folder that could not be written or
+    read, said as it is (permission, a folder in the way, missing, disk full), not guessed."""
+    where = error.filename or "a file"
+    if error.filename2:
+        where = f"{error.filename} -> {error.filename2}"
     reason = error.strerror or str(error)
-    if isinstance(error, (FileExistsError, NotADirectoryError)):
-        reason += " (a file is where a folder must be; move it away)"
-    return (
-        f"{error.filename or 'a file'}: {reason}; free some disk space or make the folder "
-        "writable, then run it again"
-    )
+    advice = {
+        errno.EACCES: "permission denied: make it readable (and its folder writable) for you",
+        errno.EPERM: "not permitted: check the file's permissions and owner",
+        errno.ENOENT: "not found: check the path",
+        errno.EISDIR: "is a folder where a file is expected: move the folder away",
+        errno.ENOTDIR: "a file is where a folder must be: move the file away",
+        errno.EEXIST: "a file is where a folder must be: move it away",
+        errno.ENOSPC: "the disk is full: free some disk space",
+        errno.EDQUOT: "the disk quota is used up: free some space",
+        errno.EROFS: "the disk is read-only: use a writable folder",
+        errno.EXDEV: "the two places are on different disks (mounts), so it cannot be moved "
+        "in one step: keep them on one disk",
+        errno.EBUSY: "it is in use or is a mount point, so it cannot be replaced: use a folder "
+        "that is not a mount point",
+        errno.ENAMETOOLONG: "the name is too long: shorten it",
+    }.get(error.errno or 0, f"{reason}: check the path and its permissions")
+    return f"{where}: {advice}; then run it again"
 
 
 if __name__ == "__main__":

@@ -465,12 +465,21 @@ def open_problem(path: Path, project: Path, max_bytes: int) -> str | None:
         return "is not a regular file (a device or pipe?); expected a CSV file"
     if status.st_size > max_bytes:
         return (
-            f"is {status.st_size / 2**20:,.0f} MB, over the limit of {max_bytes / 2**20:,.0f} MB "
-            "for one file; expected a smaller file (is it the right one?)"
+            f"is {size_text(status.st_size)}, over the limit of {size_text(max_bytes)} for one "
+            "file; expected a smaller file (is it the right one?)"
         )
     if not os.access(target, os.R_OK):
         return "cannot be read: permission denied (check the file's permissions)"
     return None
+
+
+def size_text(size: float) -> str:
+    """A file size as people say it: '256 KB', '48 MB'."""
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024:
+            return f"{size:,.0f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GB"
 
 
 def os_reason(error: OSError) -> str:
