@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -23,7 +24,6 @@ from xml.etree import ElementTree
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from qprlib import io
 from qprlib.errors import DataError, QprError, quote
@@ -102,7 +102,7 @@ def read_return_workbook(path: str | Path) -> ReturnWorkbook:
         book = load_workbook(path, data_only=True)
     except FileNotFoundError:
         return _with(empty, f"{path}: no such file")
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:  # noqa: BLE001 - openpyxl on a damaged file: any of a dozen errors
         return _with(
             empty, f"{path}: not an Excel workbook; expected a .xlsx made by `qpr returns`"
         )
@@ -121,6 +121,14 @@ def read_return_workbook(path: str | Path) -> ReturnWorkbook:
         )
     if meta.get("sheet") not in book.sheetnames:
         return _with(empty, f"{path.name}: the '{meta.get('sheet')}' sheet is missing; {_FRESH}")
+    try:
+        return _read_return(path, book, meta, table)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return _with(empty, f"{path.name}: the hidden '{META}' sheet has been edited; {_FRESH}")
+
+
+def _read_return(path: Path, book, meta: dict[str, str], table: list[dict]) -> ReturnWorkbook:
+    """The identity, input cells and problems of a return whose hidden sheet names them."""
     sheet = book[meta["sheet"]]
     problems = _locked_cell_changes(path.name, sheet, table)
     problems += _stray_cells(path.name, sheet, table)
@@ -166,8 +174,8 @@ def workbook_problem(path: Path) -> str | None:
                     "parts); expected a return workbook as `qpr returns` writes it"
                 )
             return _sheet_problem(archive, parts)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return "not an Excel workbook; expected a .xlsx made by `qpr returns`"
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError):
+        return "not an Excel workbook, or a damaged one; expected a .xlsx made by `qpr returns`"
 
 
 def _sheet_problem(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo]) -> str | None:
@@ -219,7 +227,7 @@ def _formula_cells(path: Path, sheet_name: str, cells: list[str]) -> dict[str, s
     typed (a formula's cached value may be stale, missing, or an error such as #DIV/0!)."""
     try:
         sheet = load_workbook(path, data_only=False)[sheet_name]
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:  # noqa: BLE001 - damaged: said when the workbook was read
         return {}
     problems = {}
     for cell in cells:
