@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 QUARTER ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock system-deps report test test-fast lab bench lint format clean
+.PHONY: help setup lock system-deps report test test-fast fuzz lab bench lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: $(STAMP) system-deps ## Run the whole test suite (as CI does)
 
 test-fast: $(STAMP) ## Run the tests that take under a second each
 	$(BIN)/python -m pytest -m "not slow and not browser"
+
+fuzz: $(STAMP) ## Fuzz the inputs for longer than CI does (random examples; FUZZ_EXAMPLES=2000)
+	QPR_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} QPR_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz.py -p no:randomly -q
 
 lab: $(STAMP) ## Start JupyterLab with the project's kernel
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (qpr)" >/dev/null

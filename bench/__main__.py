@@ -39,11 +39,13 @@ BIN = Path(sys.executable).parent
 QUARTER = str(SAMPLE_QUARTER)  # the sample quarter (params/2023-24-q2.yml)
 NOT_COPIED = (".venv", "build", "_site", "naive", "node_modules", "qprlib.egg-info")
 NOT_COPIED += (".pytest_cache", ".hypothesis", ".ruff_cache", "__pycache__")
-SECTIONS = ("assess", "cold", "rebuild", "growth")
+SECTIONS = ("assess", "cold", "rebuild", "growth", "validate")
 # Issue 6's targets.
 ASSESS_SECONDS, ASSESS_SPEEDUP = 2.0, 20.0
 COLD_RATIO = 0.4
 REBUILD_SECONDS = 1.0
+# Issue 16's: `qpr validate` on 1 million value rows, and refusing as many bad ones.
+VALIDATE_SECONDS, VALIDATE_MB = 10.0, 500.0
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,12 @@ class Plan:
     growth_jobs: tuple[int, ...] = (1, 2)
     growth_repeat: int = 1
     per_directorate: int = 10  # indicators per synthetic directorate (the sample has ~10)
+    validate_rows: int = 1_000_000  # values.csv rows for `qpr validate`
 
 
 FULL = Plan()
 QUICK = Plan(indicators=1_000, loop_indicators=50, repeat=1, rebuild_repeat=2,
-             cold_reports="one", growth=(1, 2))  # fmt: skip
+             cold_reports="one", growth=(1, 2), validate_rows=100_000)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             lines += build_rows(plan, project, work, sections)
         if "growth" in sections:
             lines += growth_rows(plan, project, work)
+        if "validate" in sections:
+            lines += validate_rows(plan, project, work)
     print("\n" + "\n".join(lines))
     print(f"\n{machine_line()} (at the end)")
     return 0
@@ -271,6 +276,59 @@ def fit_line(x: tuple[int, ...], y: list[float]) -> str:
     spread = np.sum((np.asarray(y) - np.mean(y)) ** 2)
     r2 = 1 - np.sum((np.asarray(y) - predicted) ** 2) / spread if spread else 1.0
     return f"{intercept:.1f} s + {slope:.2f} s/report (R² {r2:.3f})"
+
+
+# ---------------------------------------------------------------- validating at scale
+
+
+def validate_rows(plan: Plan, project: Path, work: Path) -> list[str]:
+    """`qpr validate` (a process of its own: wall time and peak memory) on a values.csv of
+    `plan.validate_rows` rows, valid, then with every value and date unreadable."""
+    indicators = plan.validate_rows // 59 + 1  # about 1% of months are missing
+    print(f"validate: {indicators:,} indicators x 60 months ...", flush=True)
+    data = synthetic_data(indicators)
+    good = write_council(dataclasses.replace(data, values=data.values[: plan.validate_rows]),
+                         work / "validate-good")  # fmt: skip
+    bad = Path(shutil.copytree(good, work / "validate-bad"))
+    rows = len(data.values[: plan.validate_rows])
+    with open(bad / "values.csv", "w", encoding="utf-8") as out:  # every row two problems
+        out.write("id,period_end,value\n")
+        out.writelines(f"{id_},not a date,junk\n" for id_ in data.values["id"][:rows])
+    lines = [
+        "",
+        "| measure | wall time | CPU time | peak memory | target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    runs = [(f"{rows:,} valid value rows", good, 0)]
+    runs.append((f"{rows:,} value rows, each with two problems", bad, 2))
+    for label, folder, status in runs:
+        command = [qpr_command(), "validate", f"--data={folder}"]
+        timings = [child_run(command, project, status) for _ in range(plan.repeat)]
+        wall = statistics.median(t for t, _, _ in timings)
+        cpu = statistics.median(c for _, c, _ in timings)
+        peak = max(m for _, _, m in timings)
+        met = wall <= VALIDATE_SECONDS and peak <= VALIDATE_MB
+        lines.append(
+            f"| `qpr validate`, {label} | {seconds(wall)} | {seconds(cpu)} | {peak:,.0f} MB "
+            f"| <= {VALIDATE_SECONDS:g} s and <= {VALIDATE_MB:g} MB "
+            f"| {verdict(met, f'({seconds(wall)}, {peak:,.0f} MB)')} |"
+        )
+    return lines
+
+
+def child_run(command: list[str], cwd: Path, status: int) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak resident MB) of one run of `command`, which must exit
+    `status` (CPU time: what the run costs whatever else the machine is doing)."""
+    env = os.environ | {"PYTHONPATH": str(cwd)}
+    start = time.perf_counter()
+    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+    _, code, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(code)
+    if child.returncode != status:
+        raise SystemExit(f"{' '.join(command)} exited {child.returncode}, not {status}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # KB on Linux
 
 
 # ---------------------------------------------------------------- the project copy

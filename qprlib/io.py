@@ -125,6 +125,16 @@ class Problem(NamedTuple):
         return located(self.file, self.row, self.column, self.message)
 
 
+class Uncounted(NamedTuple):
+    """Problems of one file found but not made into messages: a million bad rows are counted,
+    not listed (`listed` shows the first MAX_LISTED of a file, in reading order)."""
+
+    file: str
+    count: int
+    row = None
+    column = None
+
+
 class _Invalid(ValueError):
     """A cell that cannot be read; the text says what is wrong with it ("is not a number")."""
 
@@ -790,9 +800,11 @@ def typed_column(file: str, table: pd.DataFrame, column: Column) -> tuple[pd.Ser
     series = pd.Series(typed[codes], index=table.index, dtype=column.dtype, name=column.name)
     problems = []
     if wrong:
-        rows = table.index.to_numpy()
-        for at in np.flatnonzero(np.isin(codes, list(wrong))):
+        rows, bad = table.index.to_numpy(), np.flatnonzero(np.isin(codes, list(wrong)))
+        for at in bad[:MAX_LISTED]:  # only these can be listed; the rest are counted
             problems.append(Problem(file, int(rows[at]), column.name, wrong[codes[at]]))
+        if len(bad) > MAX_LISTED:
+            problems.append(Uncounted(file, len(bad) - MAX_LISTED))
     return series, problems
 
 
@@ -1192,7 +1204,9 @@ def load(
         if table is not None:
             tables[file] = table
             problems += [p for check in FILE_CHECKS[file] for p in check(table)]
-    said = {(p.file, p.row, p.column) for p in problems}  # an unreadable cell: said once
+    said = {  # an unreadable cell: said once
+        (p.file, p.row, p.column) for p in problems if not isinstance(p, Uncounted)
+    }
     for check, needs in CROSS_CHECKS.items():
         if tables.keys() >= set(needs):
             problems += [p for p in check(tables) if (p.file, p.row, p.column) not in said]
@@ -1312,17 +1326,28 @@ def check_quarter(data: QprData, quarter: Quarter | str, today: dt.date | None =
         )
 
 
-def listed(problems: list[Problem], most: int = MAX_LISTED) -> tuple[list[str], int]:
+def listed(problems: list[Problem | Uncounted], most: int = MAX_LISTED) -> tuple[list[str], int]:
     """The problems to show, file by file in reading order, at most `most` per file with the
     rest of each file counted in one line; and the total number of problems."""
-    lines, by_file = [], {}
-    for problem in sorted(problems, key=reading_order):
+    lines, by_file, uncounted = [], {}, {}
+    for problem in problems:
+        if isinstance(problem, Uncounted):
+            uncounted[problem.file] = uncounted.get(problem.file, 0) + problem.count
+    said = [p for p in problems if not isinstance(p, Uncounted)]
+    for problem in sorted(said, key=reading_order):
         by_file.setdefault(problem.file, []).append(problem)
-    for file, found in by_file.items():
+    for file in sorted(by_file.keys() | uncounted.keys(), key=_file_order):
+        found = by_file.get(file, [])
         lines += [str(p) for p in found[:most]]
-        if len(found) > most:
-            lines.append(f"… and {len(found) - most:,} more in {file}")
-    return lines, len(problems)
+        more = len(found[most:]) + uncounted.get(file, 0)
+        if more:
+            lines.append(f"… and {more:,} more in {file}")
+    return lines, len(said) + sum(uncounted.values())
+
+
+def _file_order(file: str) -> int:
+    files = (*DATA_FILES, COMPARATORS_FILE)
+    return files.index(file) if file in files else len(files)
 
 
 def reportable_quarters(data: QprData, today: dt.date | None = None) -> list[Quarter]:

@@ -43,6 +43,8 @@ def test_quick_bench_prints_every_row(tmp_path):
         "assessment, 1,000 monthly indicators": "< 2 s and >= 20x",
         "cold build of the sample quarter, 1 report": "<= 0.4x",
         "no-change rebuild": "< 1 s",
+        "`qpr validate`, 100,000 valid value rows": "<= 10 s and <= 500 MB",
+        "`qpr validate`, 100,000 value rows, each with two problems": "<= 10 s and <= 500 MB",
     }
     for start, target in rows.items():
         [row] = [line for line in out.splitlines() if line.startswith(f"| {start}")]
