@@ -291,6 +291,31 @@ def test_a_site_that_cannot_be_written_is_exit_2_and_the_published_site_stays(
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("faults-built")
+@pytest.mark.parametrize("code", [errno.EBUSY, errno.EXDEV])
+def test_a_site_on_its_own_mount_is_exit_2_with_a_plain_message(built, monkeypatch, capsys, code):
+    """_site as a mount point: renaming it away fails (EBUSY; EXDEV across mounts). It was
+    exit 1 with a raw OSError; the README promises exit 2 and a plain message."""
+    site = built / "_site"
+    published = snapshot(site)
+    real_rename = os.rename
+
+    def mounted(source, target, *args, **kwargs):
+        if Path(source) == site:
+            raise OSError(code, os.strerror(code), str(source))
+        return real_rename(source, target, *args, **kwargs)
+
+    rerender(built)
+    monkeypatch.setattr(render.os, "rename", mounted)
+    assert cli_build(built, monkeypatch, "--to", "html") == 2
+    message = capsys.readouterr().err
+    assert f"{site}: cannot write the site" in message and "mount point" in message
+    assert "Traceback" not in message and "OSError" not in message
+    assert snapshot(site) == published
+    assert leftovers(site) == []
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("faults-built")
 def test_a_disk_that_fills_while_rendering_stops_the_build_not_just_one_report(
     built, monkeypatch, capsys
 ):

@@ -33,6 +33,8 @@ class OutputError(RenderError):
 # OSErrors that mean "this place cannot be written", not "this report is broken"
 DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}  # whatever is being written
 OUTPUT_ERRNOS = DISK_ERRNOS | {errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
+# the site swapped in by renames: a site folder that is its own mount cannot be renamed
+OUTPUT_ERRNOS |= {errno.EBUSY, errno.EXDEV}
 
 
 @dataclass(frozen=True)

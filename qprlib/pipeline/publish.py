@@ -8,6 +8,7 @@ asked for rendered; otherwise its previous files stay and it is returned as a fa
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -138,9 +139,19 @@ def output_error(site_dir: Path, error: OSError) -> OutputError:
     """The message for a site that cannot be written: where, why, and that nothing changed."""
     where = f" ({error.filename})" if error.filename else ""
     reason = error.strerror or str(error)
+    if error.errno in (errno.EBUSY, errno.EXDEV):
+        advice = (
+            f"{site_dir.name} is published by renaming a complete new copy into place, which "
+            "cannot be done when it is a mount point of its own (or in use): mount the disk "
+            "one folder up, or publish to a folder that is not a mount point"
+        )
+    elif error.errno in (errno.EACCES, errno.EPERM):
+        advice = "Make the folder writable for you"
+    else:
+        advice = "Free some disk space or make the folder writable"
     return OutputError(
         f"{site_dir}: cannot write the site{where}: {reason}; the published site is unchanged. "
-        "Free some disk space or make the folder writable, then build again"
+        f"{advice}, then build again"
     )
 
 
