@@ -133,7 +133,11 @@ def check(status: int, out: str, err: str) -> None:
     assert "Traceback" not in out + err, err[-3000:]
     if status != 2:
         return
-    first, *lines = err.splitlines() or [""]
+    said = err.splitlines()
+    warned = [line for line in said if re.match(r"qpr [a-z-]+: warning: ", line)]
+    for line in warned:  # an ignored column, commentary awaited...: named like a problem
+        assert NAMED.search(line.split(": warning: ", 1)[1]), f"names no file: {line!r}"
+    first, *lines = [line for line in said if line not in warned] or [""]
     if first.startswith("usage: qpr"):  # argparse refused the command line itself
         assert len(lines) == 1 and lines[0].startswith("qpr: error: "), err
         return
@@ -182,7 +186,8 @@ def reencode(path: Path, encoding: str) -> None:
     text = path.read_text(encoding="utf-8", errors="replace")
     if encoding == "mixed":  # the first half UTF-8, the rest Windows-1252
         half = len(text) // 2
-        data = (text[:half] + "é").encode("utf-8") + ("é’" + text[half:]).encode("cp1252")
+        data = (text[:half] + "é").encode("utf-8")
+        data += ("é’" + text[half:]).encode("cp1252", errors="replace")
     else:
         data = text.encode(encoding, errors="replace")
     path.write_bytes(data)
