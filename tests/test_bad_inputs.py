@@ -36,6 +36,8 @@ CONSOLE_CASES = [  # one of each kind, through the real entry point
 ]
 CASE_KEYS = {
     "workbook",
+    "junk_rows",
+    "pad",
     "about",
     "run",
     "exit",
@@ -71,6 +73,12 @@ def make_project(name: str, folder: Path) -> Path:
         write_csv(folder / path, rows)
     for path, added in case.get("append", {}).items():
         write_csv(folder / path, read_csv(folder / path) + [[str(c) for c in r] for r in added])
+    for path, count in case.get("junk_rows", {}).items():  # rows of a pasted-in mess
+        with (folder / path).open("a", encoding="utf-8") as handle:
+            handle.writelines(f"ASC01,not a date {i},junk\n" for i in range(count))
+    for path, size in case.get("pad", {}).items():  # a file grown to `size` bytes of comments
+        with (folder / path).open("a", encoding="utf-8") as handle:
+            handle.write("# padding\n" * (size // 10))
     for path in case.get("folder", []):  # a folder where the file should be
         (folder / path).unlink()
         (folder / path).mkdir()
@@ -146,13 +154,14 @@ def write_csv(path: Path, rows: list[list[str]]) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under folder by relative path: what a run must leave as it found it (a link
-    by where it points, never read)."""
+    """Every file and folder under folder by relative path: what a run must leave as it found
+    it (a link by where it points, never read)."""
     return {
-        str(p.relative_to(folder)): os.readlink(p).encode() if p.is_symlink() else p.read_bytes()
+        str(p.relative_to(folder)): (
+            os.readlink(p).encode() if p.is_symlink() else p.read_bytes() if p.is_file() else b"/"
+        )
         for p in folder.rglob("*")
-        if p.is_symlink() or p.is_file()
-    }
+    }  # a folder as b"/": an empty folder left behind is something written
 
 
 def check_outcome(case: dict, status: int, out: str, err: str) -> None:
