@@ -98,7 +98,8 @@ def make_return(project: Path, spec: dict) -> Path:
     `value`/`commentary`/`action` {id: text} set the indicator's last value cell or its text
     cells (text starting with '=' is stored as a formula); `unpacked_mb` adds a part of that
     many MB of zeros (a zip bomb); `cells` adds a sheet of that many empty cells;
-    `long_cell` a cell of that many characters; `author` fills in who completed it. The
+    `long_cell` a cell of that many characters; `author` fills in who completed it; `damage` zeroes
+    the byte that far (0 to 1) into the file. The
     path replaces "{workbook}" in `run`."""
     from openpyxl import load_workbook
 
@@ -124,6 +125,10 @@ def make_return(project: Path, spec: dict) -> Path:
     if "author" in spec:
         sheet[meta["author_cell"]] = spec["author"]
     book.save(path)
+    if "damage" in spec:  # one byte zeroed that far into the file (found by the fuzz tests)
+        data = bytearray(path.read_bytes())
+        data[int(spec["damage"] * len(data))] = 0
+        path.write_bytes(bytes(data))
     if {"cells", "unpacked_mb", "long_cell"} & spec.keys():  # parts openpyxl would not write
         with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
             if "long_cell" in spec:
