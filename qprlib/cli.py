@@ -20,6 +20,7 @@ from qprlib.errors import DataWarning, QprError
 EXIT_OK, EXIT_REPORT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("html", "pdf", "docx")
 MAX_LINES = 300  # problems printed at most (each data file lists its own first 50)
+MAX_WARNINGS = 50  # warnings printed at most, the rest counted
 
 
 class _Parser(argparse.ArgumentParser):
@@ -387,18 +388,25 @@ COMMANDS |= {"returns": _returns, "import": _import, "status": _status, "publish
 def _warnings_as_lines(command: str) -> Iterator[None]:
     """Show data warnings (an ignored column) as `qpr validate: warning: ...` lines on stderr,
     not as Python's `file.py:12: DataWarning` with a line of source code."""
-    shown = warnings.showwarning
+    shown, count = warnings.showwarning, [0]
 
     def show(message, category, *args, **kwargs) -> None:
-        if issubclass(category, DataWarning):
-            print(f"qpr {command}: warning: {message}", file=sys.stderr)
-        else:
+        if not issubclass(category, DataWarning):
             shown(message, category, *args, **kwargs)
+            return
+        count[0] += 1
+        if count[0] <= MAX_WARNINGS:  # a million-row council can warn of thousands
+            print(f"qpr {command}: warning: {message}", file=sys.stderr)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", DataWarning)
-        warnings.showwarning = show
-        yield
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataWarning)
+            warnings.showwarning = show
+            yield
+    finally:
+        if count[0] > MAX_WARNINGS:
+            more = count[0] - MAX_WARNINGS
+            print(f"qpr {command}: warning: … and {more:,} more warnings", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

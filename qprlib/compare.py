@@ -196,9 +196,14 @@ def assessment_columns(kpis: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
     """ASSESSMENT_COLUMNS for each of `kpis` (id, unit) from `comparisons` rows; empty
     (None/NaN) for a KPI without comparator figures."""
     out = []
+    by_id = {id_: rows for id_, rows in found.groupby("id", sort=False)}  # each KPI's, found once
+    none = found.iloc[0:0]
     for id_, unit in zip(kpis["id"], kpis["unit"], strict=True):
-        mine = found.loc[found["id"] == id_]
+        mine = by_id.get(id_, none)
         row: dict[str, object] = dict.fromkeys(ASSESSMENT_COLUMNS)
+        if mine.empty:  # no comparator figures: every column empty
+            out.append(row)
+            continue
         row["comparison"] = comparison_words(mine, unit)
         ranked, published = mine.loc[~mine["published"]], mine.loc[mine["published"]]
         if len(ranked):
