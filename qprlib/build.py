@@ -19,13 +19,15 @@ Everything for a quarter goes in `build/<quarter-slug>/`:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from qprlib import provenance
-from qprlib.completeness import check_complete, completeness, draft_notice
+from qprlib.atomic import write_atomic
+from qprlib.completeness import COMPLETENESS_FILE, check_complete, completeness, draft_notice
 from qprlib.errors import QprError
 from qprlib.names import slugify
 from qprlib.params import check_meeting_date, load_params, resolve_quarter, where_set
@@ -187,6 +189,10 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, paths,
         outcome.results = [skip(run, log) for run in runs if run not in stale]
         outcome.results += execute(stale, jobs or os.cpu_count() or 1, log)
         current = current_reports(outcome.results, runs, out, partial=bool(directorates))
+        write_atomic(  # the index page says how complete each quarter is
+            out / COMPLETENESS_FILE,
+            json.dumps({"words": complete.site_words(draft), **outcome.completeness}, indent=1),
+        )
         if render:
             render_site(outcome, out, paths.site, current, formats, engine, params, log)
         write_manifest(outcome, out, params, data, engine, formats, paths)

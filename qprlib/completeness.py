@@ -18,6 +18,8 @@ from qprlib.io import QprData
 from qprlib.periods import Quarter
 
 COLUMNS = ["id", "name", "directorate", "service_area", "reported"]
+# build/<slug>/completeness.json, copied into the site beside kpis.csv for the index page
+COMPLETENESS_FILE = "completeness.json"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ class Completeness:
             + "; ".join(names)
             for directorate, names in self.by_directorate().items()
         ]
+
+    def site_words(self, draft: bool) -> str:
+        """What the site index says under the quarter: the headline, and that it is a draft."""
+        words = self.headline() + "."
+        return words + " These are draft reports." if draft else words
 
     def as_dict(self) -> dict:
         """For build/<quarter>/manifest.json and the site index: counts and missing ids."""

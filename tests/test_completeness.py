@@ -73,3 +73,23 @@ def test_the_sample_quarter_is_complete():
     data = io.load(Path(__file__).resolve().parents[1] / "data")
     c = completeness(data, "2023/24 Q2")
     assert c.expected_count == 38 and c.complete  # data/README.md: 38 KPIs, all reported
+
+
+def test_the_site_index_says_how_complete_each_quarter_is(tmp_path):
+    import json
+
+    from qprlib.completeness import COMPLETENESS_FILE
+    from qprlib.pipeline.site_index import index_page
+
+    data = council([("K1", "2023-12-31", 80), ("K3", "2023-12-31", 5)])
+    words = completeness(data, "2023/24 Q3").site_words(draft=True)
+    assert words == (
+        "2 of 3 KPIs have a figure for 2023/24 Q3 (66%); 1 not yet reported. "
+        "These are draft reports."
+    )
+    folder = tmp_path / "site" / "2023-24-q3"
+    folder.mkdir(parents=True)
+    (folder / "cover.html").write_text("<p>cover</p>")
+    (folder / COMPLETENESS_FILE).write_text(json.dumps({"words": words}))
+    page = index_page(tmp_path / "site")
+    assert f'<p class="meta">{words}</p>' in page

@@ -131,6 +131,8 @@ def test_a_quarter_with_partial_and_late_returns_from_draft_to_final(tmp_path, m
     assert manifest["completeness"]["reported"] == manifest["completeness"]["expected"]
     nb = nbformat.read(out / "cover.ipynb", as_version=4)
     assert "DRAFT" not in nb.cells[0].source + nb.cells[1].source
+    index = (root / "_site" / "index.html").read_text(encoding="utf-8")
+    assert "KPIs have a figure for 2023/24 Q3 (100%)." in index  # the site says so too
 
     # Q2 is untouched by Q3's rows: current, and final.
     assert cli.main(["status", Q2]) == 0

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from qprlib import produced
 from qprlib.atomic import copy_atomic, write_atomic
+from qprlib.completeness import COMPLETENESS_FILE
 from qprlib.errors import QprError
 from qprlib.names import KPIS_FILE, report_rank
 from qprlib.periods import Quarter
@@ -249,8 +250,9 @@ def _write_produced(reports: Sequence, quarter: Path, council: str) -> None:
 
 
 def _copy_kpis(quarter_dir: Path, quarter: Path) -> None:
-    if (quarter_dir / KPIS_FILE).is_file():
-        copy_atomic(quarter_dir / KPIS_FILE, quarter / KPIS_FILE)
+    for name in (KPIS_FILE, COMPLETENESS_FILE):  # completeness: what the index page says
+        if (quarter_dir / name).is_file():
+            copy_atomic(quarter_dir / name, quarter / name)
 
 
 def _swap(staging: Path, site_dir: Path, token: str) -> None:

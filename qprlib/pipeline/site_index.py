@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from qprlib import produced
+from qprlib.completeness import COMPLETENESS_FILE
 from qprlib.errors import QprError
 from qprlib.names import KPIS_FILE as KPIS
 from qprlib.names import report_label, report_rank
@@ -103,7 +104,22 @@ def quarter_entry(folder: Path, quarter: Quarter) -> dict:
         words = f"{produced.LINK_TEXT}, {short}: the code, data and parameters of the reports"
         link = _link(f"{folder.name}/{produced.PAGE}", words)
         items.append({"heading": produced.LINK_TEXT, "links": [link]})
-    return {"slug": folder.name, "label": quarter.label, "reports": items}
+    return {
+        "slug": folder.name,
+        "label": quarter.label,
+        "reports": items,
+        "completeness": _completeness_words(folder),
+    }
+
+
+def _completeness_words(folder: Path) -> str:
+    """'36 of 38 KPIs have a figure for 2023/24 Q3 (94%); 2 not yet reported.' from the
+    quarter's completeness.json (written by the build); '' when there is none."""
+    try:
+        words = json.loads((folder / COMPLETENESS_FILE).read_text(encoding="utf-8"))["words"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    return words if isinstance(words, str) else ""
 
 
 def _order(name: str, labels: dict) -> tuple[int, str]:
