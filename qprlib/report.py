@@ -83,7 +83,8 @@ def _fenced(*parts: object, kind: str = "kpi") -> str:
     """Parts in one fenced div of class `kind`: a KPI's heading, status line, chart, caption,
     commentary and action, which the renderer never splits across pages (templates/qpr.lua,
     print CSS). Data text never starts a line with ':' (md_escape), so it cannot close it."""
-    return f"::: {{.{kind}}}\n\n" + _block(*parts).text.strip("\n") + "\n\n:::"
+    # four colons: the block holds "Show the data" divs of three (show_data)
+    return f":::: {{.{kind}}}\n\n" + _block(*parts).text.strip("\n") + "\n\n::::"
 
 
 def _table(table: tables.Table) -> Markdown:
@@ -644,9 +645,111 @@ def headline_trend(ctx: Context) -> Markdown:
     )
 
 
-def rag_chart(ctx: Context) -> charts.Chart:
-    """RAG counts by service area as a stacked bar chart."""
-    return charts.rag_by_area_chart(ctx.kpis)
+def rag_chart(ctx: Context) -> Markdown:
+    """RAG counts by service area as a stacked bar chart, with its data (HTML: "Show the
+    data")."""
+    kpis = ctx.kpis
+    rated = kpis.loc[kpis["rag"].isin(list(tables.RAG_COLOURS))]
+    areas = list(dict.fromkeys(kpis["service_area"]))
+    counts = (
+        pd.crosstab(rated["service_area"], rated["rag"])
+        .reindex(index=areas, columns=list(tables.RAG_COLOURS), fill_value=0)
+        .astype(int)
+    )
+    rows = [[area, *map(str, counts.loc[area])] for area in areas]
+    data = tables.table(
+        ["Service area", *tables.RAG_COLOURS], rows,
+        f"Data for the chart: KPIs by RAG rating in each service area, {_quarter_words(ctx)}",
+        "tbl-data-rag-by-area", align="lrrr", classes=("row-headers",),
+    )  # fmt: skip
+    return _block(charts.rag_by_area_chart(kpis), show_data(data))
+
+
+def show_data(table: tables.Table) -> str:
+    """A chart's data table, folded under "Show the data" in HTML (templates/qpr.lua; print
+    and Word leave it out: they have the chart's full alt text as its caption)."""
+    return "::: {.show-data}\n\n" + table._repr_markdown_().strip("\n") + "\n\n:::"
+
+
+def _period_label(day: object, frequency: str) -> str:
+    day = pd.Timestamp(day)
+    return str(Quarter.containing(day.date())) if frequency == "quarterly" else f"{day:%B %Y}"
+
+
+def kpi_chart_data(ctx: Context, row: pd.Series) -> str:
+    """The points of a KPI's chart as a table: period, value, target, floor standard, RAG."""
+    h = _shown_history(ctx, row)
+    if h["value"].notna().sum() == 0:
+        return ""
+    unit = row["unit"]
+    rows = [
+        [
+            _period_label(p["period_end"], row["frequency"]),
+            tables.format_value(p["value"], unit, against=(p["target"], p["floor"])),
+            tables.format_value(p["target"], unit),
+            tables.format_value(p["floor"], unit),
+            p["rag"] if isinstance(p["rag"], str) else "Not rated",
+        ]
+        for _, p in h.iterrows()
+    ]
+    data = tables.table(
+        ["Period", "Value", "Target", "Floor standard", "RAG"], rows,
+        f"Data for the chart: {row['name']}", f"tbl-data-{tables._class_name(row['id'])}",
+        align="lrrrl", classes=("row-headers",),
+    )  # fmt: skip
+    return show_data(data)
+
+
+def activity_chart_data(ctx: Context, row: pd.Series, h: pd.DataFrame) -> str:
+    """The points of an activity indicator's chart: period, value, expected range."""
+    unit = row["unit"]
+    rows = [
+        [
+            _period_label(p["period_end"], row["frequency"]),
+            tables.format_value(p["value"], unit, against=(p["lower"], p["upper"])),
+            tables.format_value(p["lower"], unit),
+            tables.format_value(p["upper"], unit),
+        ]
+        for _, p in h.iterrows()
+    ]
+    data = tables.table(
+        ["Period", "Value", "Expected range from", "Expected range to"], rows,
+        f"Data for the chart: {row['name']}", f"tbl-data-{tables._class_name(row['id'])}",
+        align="lrrr", classes=("row-headers",),
+    )  # fmt: skip
+    return show_data(data)
+
+
+SPC_POINT_WORDS = {
+    "common_cause": "Normal variation",
+    "special_cause_improvement": "Unusual: better",
+    "special_cause_concern": "Unusual: worse",
+    "special_cause_neutral_high": "Unusual: higher",
+    "special_cause_neutral_low": "Unusual: lower",
+}  # the SPC chart's legend (charts.SPC_STYLE)
+
+
+def spc_chart_data(row: pd.Series, dates, points: pd.DataFrame) -> str:
+    """The points of a KPI's SPC chart: period, value, mean, normal range, reading."""
+    unit = row["unit"]
+    rows = [
+        [
+            _period_label(day, row["frequency"]),
+            tables.format_value(p["value"], unit),
+            tables.format_value(p["mean"], unit),
+            tables.format_value(p["lpl"], unit),
+            tables.format_value(p["upl"], unit),
+            SPC_POINT_WORDS.get(p["point_type"], "No data"),
+        ]
+        for day, (_, p) in zip(dates, points.iterrows(), strict=True)
+    ]
+    data = tables.table(
+        ["Period", "Value", "Mean", "Normal range from", "Normal range to", "Reading"], rows,
+        f"Data for the SPC chart: {row['name']}",
+        f"tbl-data-spc-{tables._class_name(row['id'])}", align="lrrrrl",
+        classes=("row-headers",),
+    )  # fmt: skip
+    return show_data(data)
 
 
 def kpi_table(ctx: Context) -> Markdown:
@@ -767,6 +870,7 @@ def service_areas(ctx: Context) -> Markdown:
         parts.append(f"### {md_escape(area)}")
         for _, row in kpis.iterrows():
             block = [f"#### {md_escape(row['name'])}", _kpi_facts(row), kpi_chart(ctx, row)]
+            block.append(kpi_chart_data(ctx, row))
             block += _commentary(row, required=row["rag"] == RED)
             parts.append(_fenced(*block))
     return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
@@ -790,6 +894,7 @@ def activity_charts(ctx: Context) -> Markdown:
             block.append("No values have been recorded for this indicator.")
         else:
             block.append(charts.activity_chart(row["name"], h, row["unit"], row["frequency"]))
+            block.append(activity_chart_data(ctx, row, h))
         block += _commentary(row)
         parts.append(_fenced(*block))
     return _block(*parts) if parts else Markdown("There are no activity indicators.\n")
@@ -1239,7 +1344,7 @@ def _spc_panel(ctx: Context, row: pd.Series) -> list[object]:
         period=_period(row),
         window_start=window_start if ctx.settings.dot_method == "regression" else None,
     )  # fmt: skip
-    return [reading, chart]
+    return [reading, chart, spc_chart_data(row, dates, points)]
 
 
 def spc_charts(ctx: Context) -> Markdown:
@@ -1250,7 +1355,7 @@ def spc_charts(ctx: Context) -> Markdown:
     parts = []
     for _, row in ctx.kpis.iterrows():
         block = [f"### {md_escape(row['name'])}", _kpi_facts(row), kpi_chart(ctx, row)]
-        block += _spc_panel(ctx, row)
+        block += [kpi_chart_data(ctx, row), *_spc_panel(ctx, row)]
         parts.append(_fenced(*block))
     return _block(*parts) if parts else Markdown("There are no KPIs to report this Quarter.\n")
 

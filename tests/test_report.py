@@ -745,7 +745,7 @@ def test_each_kpi_is_one_block_that_print_keeps_together(ctx, adults):
     # review major 4: 19 of 31 QPR pages ended in a KPI heading, its chart on the next page
     for text, heading in ((markdown(report.service_areas(ctx)), "####"),
                           (markdown(report.spc_charts(adults)), "###")):  # fmt: skip
-        blocks = re.findall(r"^::: \{\.kpi\}\n\n(.*?)\n\n:::$", text, flags=re.M | re.DOTALL)
+        blocks = re.findall(r"^:::: \{\.kpi\}\n\n(.*?)\n\n::::$", text, flags=re.M | re.DOTALL)
         assert blocks, text
         for block in blocks:
             assert block.startswith(f"{heading} ") and "**RAG:**" in block
@@ -756,7 +756,18 @@ def test_each_kpi_is_one_block_that_print_keeps_together(ctx, adults):
 def test_dashboard_kpi_block_has_both_panels_and_the_reading(adults):
     # review major 9: only SPC charts, without the floor; Green and Amber KPIs had no chart
     text = markdown(report.spc_charts(adults))
-    first = text.split("\n:::")[0]
+    first = text.split("\n::::")[0]
     assert first.count("](data:image/svg+xml;base64,") == 2
     assert first.index("![Line chart of") < first.index("![Statistical process control chart")
     assert "**Statistical process control:** The latest" in first
+
+
+def test_each_chart_has_its_data_table_to_show(ctx, adults):
+    # review major 13: a "Show the data" table per chart (HTML; qpr.lua leaves it out of print)
+    text = markdown(report.service_areas(ctx))
+    assert text.count("::: {.show-data}") == text.count("![Line chart of")
+    assert "| Period | Value | Target | Floor standard | RAG |" in text
+    assert "| September 2023 | 71.3% | 85% | 75% | Red |" in text
+    spc = markdown(report.spc_charts(adults))
+    assert spc.count("::: {.show-data}") == spc.count("](data:image/svg+xml")
+    assert "| Period | Value | Mean | Normal range from | Normal range to | Reading |" in spc

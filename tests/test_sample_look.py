@@ -124,3 +124,24 @@ def test_every_kpi_table_groups_rows_by_service_area(sample_site, sample_data):
     groups = [th.get_text(strip=True) for th in table.find_all("th", scope="rowgroup")]
     kpis = sample_data.indicators.loc[sample_data.indicators["kind"] == "kpi"]
     assert groups == list(dict.fromkeys(kpis["service_area"]))
+
+
+@pytest.mark.parametrize("report", PDFS[1:])
+def test_every_chart_has_its_data_under_show_the_data(sample_site, report):
+    # review major 13: no chart had a data table alternative
+    page = html(sample_site, report)
+    for figure in page.find_all("figure"):
+        if not figure.find("img"):
+            continue
+        following = figure.find_next_sibling()
+        if (
+            following is not None
+            and following.name == "div"
+            and "table-wrap" in following.get("class", [])
+        ):
+            continue  # a chart followed by its own table of counts (the eight-quarter trend)
+        assert following is not None and following.name == "details", figure.img["alt"][:60]
+        assert following.summary.get_text(strip=True) == "Show the data"
+        table = following.find("table")
+        assert table.caption.get_text().startswith("Data for the")
+        assert len(table.find("tbody").find_all("tr")) >= 1

@@ -349,6 +349,18 @@ end
 -- A KPI's block (class `kpi`: heading, status line, chart, caption, commentary, action) is
 -- never split across pages: Typst keeps it in one unbreakable block (HTML: print CSS).
 function Div(div)
+  -- "Show the data": the table behind a chart, folded away in HTML (<details>); print and
+  -- Word have the chart's alt text and caption instead, so the table is left out there.
+  if div.classes:includes("show-data") then
+    if not is_html() then
+      return {}
+    end
+    local blocks = pandoc.Blocks({ pandoc.RawBlock("html", '<details class="show-data">'),
+      pandoc.RawBlock("html", "<summary>Show the data</summary>") })
+    blocks:extend(div.content)
+    blocks:insert(pandoc.RawBlock("html", "</details>"))
+    return blocks
+  end
   if FORMAT ~= "typst" or not div.classes:includes("kpi") then
     return nil
   end
