@@ -61,12 +61,6 @@ def test_no_page_splits_a_kpi_from_its_chart(sample_site, report):
             assert "RAG:" in text[: charts[0]], f"page {number}: a chart without its KPI"
 
 
-def test_qpr_executive_summary_and_rag_chart_share_page_1(sample_site):
-    first = " ".join(pages(sample_site, "qpr")[0].split())
-    assert "Executive summary" in first
-    assert "Stacked bar chart of KPIs by RAG rating in each service area" in first
-
-
 def test_qpr_has_a_key_to_ratings(sample_site):
     # review major 5: "Guidance" occurred 0 times in the QPR; nothing defined Amber or arrows
     text = " ".join(" ".join(pages(sample_site, "qpr")).split())
