@@ -112,7 +112,7 @@ def test_sites_have_the_pages_to_check(sites):
     }  # fmt: skip
     assert sample == {
         "index.html", "2023-24-q2/cover.html", "2023-24-q2/qpr.html", "2023-24-q2/briefing.html",
-        *dashboards,
+        "2023-24-q2/how-this-was-produced.html", *dashboards,
     }  # fmt: skip
 
 
