@@ -54,8 +54,12 @@ def run_inputs(
 
 
 def assessment_key(params, data) -> str:
-    """What kpis.csv (and assessment.json) are made from: settings, data and qprlib."""
-    inputs = [params.notebook_values(), data.data_hash, provenance.source_hash()]
+    """What kpis.csv (and assessment.json) are made from: settings, the quarter's own rows of
+    the data (data_keys: a later quarter's figures leave it current) and qprlib."""
+    from qprlib.data_keys import data_key
+
+    settings = {k: v for k, v in params.notebook_values().items() if k not in NOT_STAMPED}
+    inputs = [settings, data_key(data, params.quarter), provenance.source_hash()]
     return provenance.text_hash(json.dumps(inputs, default=str))
 
 
