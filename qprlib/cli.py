@@ -452,8 +452,12 @@ def _os_problem(error: OSError) -> str:
         errno.EBUSY: "it is in use or is a mount point, so it cannot be replaced: use a folder "
         "that is not a mount point",
         errno.ENAMETOOLONG: "the name is too long: shorten it",
-    }.get(error.errno or 0, f"{reason}: check the path and its permissions")
-    return f"{where}: {advice}; then run it again"
+    }.get(error.errno or 0)
+    if advice is None:
+        return f"{where}: {reason}: check the path and its permissions; then run it again"
+    # the plain words first, then the system's own (what IT support will search for)
+    what, todo = advice.split(": ", 1)
+    return f"{where}: {what} ({reason}): {todo}; then run it again"
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import yaml
 from qprlib import build as build_module
 from qprlib import cli, io
 from qprlib.build import Paths, build, fill_front_matter, plan_runs, slugify
+from qprlib.data_keys import data_key
 from qprlib.errors import ParamsError
 from qprlib.params import load_params
 
@@ -430,7 +431,9 @@ def test_build_then_skip_when_nothing_changed_then_rerun_when_data_changes(
     assert (out / "directorate-fine.ipynb").stat().st_mtime_ns != built_at["directorate-fine"]
     assert manifest(project)["reports"]["directorate-fine"]["outcome"] == "built"
     stamp = json.loads((out / "directorate-fine.stamp.json").read_text())
-    assert stamp["inputs"]["data_hash"] == io.load(project / "data").data_hash
+    # the run's data input is the rows the Fine dashboard reads (data_keys), now the new ones
+    fine_rows = data_key(io.load(project / "data"), "2023/24 Q2", "Fine", "directorate-fine")
+    assert stamp["inputs"]["data_hash"] == fine_rows
     assert calls[1][2] == ["directorate-fine", "cover", "directorate-other", "qpr"]
     assert "FAILED to render directorate-fine: pandoc failed" in capsys.readouterr().out
 

@@ -150,9 +150,10 @@ def test_a_quarter_with_partial_and_late_returns_from_draft_to_final(tmp_path, m
     )
     assert cli.main(["build", Q3]) == 0
     rerun = summary(capsys)
-    assert "2 built, 2 up to date" in rerun
+    assert "3 built, 2 up to date" in rerun
     built = next(line for line in rerun.splitlines() if "  built: " in line)
     assert sorted(built.split("built: ")[1].split(", ")) == [
+        "briefing",  # it prints the commentary of whichever KPIs the figures call in
         "directorate-chief-executives-department",
         "qpr",
     ]  # not the cover (it counts commentary, not its words), nor Public Health's dashboard
