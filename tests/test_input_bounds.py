@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from qprlib import io, params
+from qprlib import files, io, params
 from qprlib.cli import _os_problem, main
 from qprlib.errors import DataError, ParamsError, quote
 
@@ -110,7 +110,7 @@ def test_a_data_file_over_the_size_limit_is_refused_unread(project, capsys, monk
 
 
 def test_more_rows_than_the_limit_are_refused(project, capsys, monkeypatch):
-    monkeypatch.setattr(io, "MAX_ROWS", 10)
+    monkeypatch.setattr(files, "MAX_ROWS", 10)  # io reads files with qprlib.files
     status, _, err = run(project, capsys, "validate")
     assert status == 2
     assert "values.csv: has 15 lines, over the limit of 10 rows for one file" in err
