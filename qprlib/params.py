@@ -7,11 +7,8 @@ problem is reported with the file, line and key, and what is expected.
 
 from __future__ import annotations
 
-import calendar
 import contextlib
-import difflib
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -20,24 +17,56 @@ from typing import Any
 import yaml
 
 from qprlib.atomic import write_atomic
+from qprlib.checkers import (  # noqa: F401  (moved; importable from here as before)
+    _YAML_DATE,
+    AREA_CODE,
+    DASHBOARD_FIELDS,
+    _area_code,
+    _calendar_problem,
+    _comparator_groups,
+    _contacts,
+    _dashboards,
+    _date_or_blank,
+    _flag,
+    _fraction,
+    _iso_date,
+    _one_of,
+    _optional_text,
+    _paragraph,
+    _people,
+    _quarter,
+    _share,
+    _text,
+    _text_lines,
+    _text_list,
+    _whole,
+)
 from qprlib.compare import groups_to_json
-from qprlib.errors import ParamsError, QprError, quote
-from qprlib.periods import FIRST_DAY, LAST_DAY, Quarter
+from qprlib.errors import ParamsError, QprError
+from qprlib.params_file import (  # noqa: F401  (moved; importable from here as before)
+    _CONTROL,
+    DEFAULTS_FILE,
+    MAX_PARAMS_BYTES,
+    _as_written,
+    _check_mapping,
+    _did_you_mean,
+    _scalars,
+    _shown,
+    _where,
+    read_params_file,
+)
+from qprlib.periods import Quarter
+from qprlib.settings import (  # noqa: F401  (moved; importable from here as before)
+    AMBER_MODES,
+    COVER_STYLES,
+    DOT_METHODS,
+    HALTON_TEXTS,
+    QUARTER_FILE_ONLY,
+    REQUIRED,
+    SETTINGS,
+)
 
-DEFAULTS_FILE = "defaults.yml"
-MAX_PARAMS_BYTES = 256 * 1024  # a params file is a few dozen lines; a bigger one is refused unread
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")  # but \t \n \r
 PARAMS_DIR = "params"
-DOT_METHODS = ("regression", "previous", "same_period_last_year")  # qprlib.trend methods
-AMBER_MODES = ("floor", "tolerance")  # qprlib.rag: KCC floor standard, or within N% of target
-COVER_STYLES = ("kcc", "halton")  # seed 001 (Kent Cabinet) or seed 004 (Halton Executive Board)
-# seed 004's sections 4.0-9.0 and header lines, each a paragraph (or line) the council writes
-HALTON_TEXTS = (
-    "reporting_officer", "portfolio", "wards", "policy_implications", "other_implications",
-    "priorities_implications", "risk_analysis", "equality_and_diversity", "background_papers",
-)  # fmt: skip
-# a directorate dashboard's own addressing (seed 003), under `dashboards: {directorate: ...}`
-DASHBOARD_FIELDS = ("committee", "meeting_date", "from", "contacts", "background_documents")
 
 
 @dataclass(frozen=True)
@@ -152,446 +181,6 @@ class RunParams:
 
         names = {f.name for f in fields(AssessSettings)}
         return AssessSettings(**{k: v for k, v in self.notebook_values().items() if k in names})
-
-
-# --- one checker per kind of value: (raw YAML value) -> checked value, or ValueError(expected)
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("expected some text")
-    return value.strip()
-
-
-def _optional_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValueError("expected some text (quote it if it looks like a number or date)")
-    return value.strip()
-
-
-def _date_or_blank(value: Any) -> str:
-    """A date, or blank: not set yet (`qpr new-quarter` leaves the meeting date so, and
-    `qpr build` refuses it until it is set: check_meeting_date)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return ""
-    return _iso_date(value)
-
-
-def _iso_date(value: Any) -> str:
-    if not isinstance(value, date):
-        problem = _calendar_problem(str(value).strip())
-        if problem:
-            raise ValueError(problem)
-        try:
-            value = date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError("expected a date written YYYY-MM-DD, e.g. 2024-01-04") from None
-    if not FIRST_DAY <= value <= LAST_DAY:
-        raise ValueError(
-            f"expected a date from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d} (the years the "
-            "workbook reports)"
-        )
-    return value.isoformat()
-
-
-_YAML_DATE = re.compile(r"(\d{4})-(\d\d?)-(\d\d?)(?:[Tt ].*)?")
-
-
-def _calendar_problem(text: str) -> str | None:
-    """Why a date-shaped value is no day of the calendar (2024-02-30), or None.
-
-    Checked before YAML reads the value: PyYAML turns an unquoted 2024-02-30 into a date
-    itself and fails with a bare ValueError.
-    """
-    match = _YAML_DATE.fullmatch(text)
-    if not match:
-        return None
-    year, month, day = (int(part) for part in match.groups())
-    if not 1 <= month <= 12:
-        return f"there is no month {month}; expected a date written YYYY-MM-DD, e.g. 2024-01-04"
-    try:
-        date(year, month, day)
-    except ValueError:
-        last = calendar.monthrange(year, month)[1]
-        return (
-            f"there is no day {day} in {calendar.month_name[month]} {year} (it has {last} "
-            "days); expected a real date written YYYY-MM-DD, e.g. 2024-01-04"
-        )
-    return None
-
-
-def _text_list(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError("expected a list of names, e.g. [Adult Social Care], or [] for all")
-    return tuple(v.strip() for v in value)
-
-
-def _people(value: Any) -> str:
-    """Who a paper is from: a list of people, each `{name: ..., role: ...}` (or a line of
-    text), one per line as seed 001 prints them ('Roger Gough – Leader of the Council');
-    or, as before, one line of text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if not isinstance(value, list):
-        return _optional_text(value)  # "expected some text (quote it if ...)"
-    expected = (
-        "expected a list of people, each `- {name: Roger Gough, role: Leader of the Council}`, "
-        "or one line of text"
-    )
-    if not isinstance(value, list):
-        raise ValueError(expected)
-    lines = []
-    for person in value:
-        if isinstance(person, str) and person.strip():
-            lines.append(" ".join(person.split()))
-            continue
-        if not isinstance(person, dict):
-            raise ValueError(expected)
-        extra = sorted(map(str, set(person) - {"name", "role"}))
-        if extra:
-            raise ValueError(
-                f"'{extra[0]}' is neither name nor role; each person is "
-                "`{name: ..., role: ...}`, and a role containing a comma is quoted: "
-                'role: "Director of Growth, Environment and Transport"'
-            )
-        name, role = (_optional_text(person.get(k)) for k in ("name", "role"))
-        if not name and not role:
-            raise ValueError(expected)
-        lines.append(" – ".join(part for part in (name, role) if part))
-    return "\n".join(lines)
-
-
-def _dashboards(value: Any) -> dict[str, dict[str, Any]]:
-    """`dashboards:` a mapping of directorate (as in indicators.csv) to its dashboard's
-    committee, meeting_date, from, contacts and background_documents (each optional)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(
-            "expected a mapping of directorate to its dashboard's settings, e.g. "
-            "`Public Health: {committee: Health Reform and Public Health Cabinet Committee}`"
-        )
-    checks = {
-        "committee": _optional_text, "meeting_date": _iso_date, "from": _people,
-        "contacts": lambda v: list(_contacts(v)),
-        "background_documents": lambda v: list(_text_lines(v)),
-    }  # fmt: skip
-    checked = {}
-    for directorate, settings in value.items():
-        if not isinstance(directorate, str) or not directorate.strip():
-            raise ValueError(f"'{directorate}' is not a directorate name")
-        if settings is None:
-            settings = {}
-        if not isinstance(settings, dict):
-            raise ValueError(
-                f"'{directorate}': expected its settings ({', '.join(DASHBOARD_FIELDS)})"
-            )
-        unknown = sorted(set(map(str, settings)) - set(DASHBOARD_FIELDS))
-        if unknown:
-            raise ValueError(
-                f"'{directorate}': unknown setting '{unknown[0]}'; expected "
-                f"{', '.join(DASHBOARD_FIELDS)}"
-            )
-        entry = {}
-        for key, raw in settings.items():
-            try:
-                entry[key] = checks[key](raw)
-            except ValueError as error:
-                raise ValueError(f"'{directorate}', '{key}': {error}") from None
-        checked[directorate.strip()] = entry
-    return checked
-
-
-def _text_lines(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError("expected a list of lines of text, e.g. [Strategic Statement 2023]")
-    return tuple(" ".join(v.split()) for v in value)
-
-
-def _paragraph(value: Any) -> str:
-    return " ".join(_optional_text(value).split())
-
-
-def _contacts(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError("expected a list of contacts, each a block of text (name, job, phone…)")
-    return tuple(v.strip() for v in value)
-
-
-AREA_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")  # ONS codes (E10000016), or local
-
-
-def _area_code(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str) or not AREA_CODE.fullmatch(value.strip()):
-        raise ValueError("expected an area code such as E10000016 (letters and digits)")
-    return value.strip()
-
-
-def _comparator_groups(value: Any) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
-    expected = (
-        "expected a mapping of group name to area codes, e.g. `similar councils: [E10000002, "
-        "E10000003]` (a ranked group) or `England: E92000001` (a published figure)"
-    )
-    if value is None:
-        return ()
-    if not isinstance(value, dict):
-        raise ValueError(expected)
-    groups = []
-    for name, codes in value.items():
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"{name!r} is not a group name; {expected}")
-        if isinstance(codes, list) and codes:
-            checked = tuple(c.strip() if isinstance(c, str) else "" for c in codes)
-            if not all(AREA_CODE.fullmatch(c) for c in checked):
-                raise ValueError(f"group '{name}' has a code that is not an area code; {expected}")
-            groups.append((name.strip(), checked))
-        elif isinstance(codes, str) and codes.strip():
-            groups.append((name.strip(), _area_code(codes)))
-        else:
-            raise ValueError(f"group '{name}' has no area codes; {expected}")
-    return tuple(groups)
-
-
-def _whole(minimum: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"expected a whole number of at least {minimum}")
-        return value
-
-    return check
-
-
-def _fraction(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise ValueError("expected a number between 0 and 1, e.g. 0.05")
-    return float(value)
-
-
-def _share(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(
-            "expected a share of the KPIs above 0 and at most 1, e.g. 0.9 (1 = every KPI)"
-        )
-    return float(value)
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("expected true or false")
-    return value
-
-
-def _one_of(*choices: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}")
-        return value
-
-    return check
-
-
-def _quarter(value: Any) -> Quarter:
-    try:
-        return Quarter.parse(str(value))
-    except QprError as error:
-        raise ValueError(str(error)) from None
-
-
-SETTINGS: dict[str, Callable[[Any], Any]] = {
-    "quarter": _quarter,
-    "council": _text,
-    "committee": _text,
-    "meeting_date": _date_or_blank,
-    "author": _people,
-    "directorates": _text_list,
-    "dot_method": _one_of(*DOT_METHODS),
-    "dot_window_quarters": _whole(2),
-    "dot_window_months": _whole(2),
-    "dot_alpha": _fraction,
-    "amber_mode": _one_of(*AMBER_MODES),
-    "amber_tolerance": _fraction,
-    "spc_screen_outliers": _flag,
-    "spc_baseline_months": _whole(3),
-    "spc_baseline_quarters": _whole(3),
-    "decision_no": _optional_text,
-    "contacts": _contacts,
-    "directorate_committee": _optional_text,
-    "directorate_author": _people,
-    "execution_timeout": _whole(1),
-    "assurance_meeting": _optional_text,
-    "assurance_meeting_date": _iso_date,
-    "area_code": _area_code,
-    "comparator_groups": _comparator_groups,
-    "dashboards": _dashboards,
-    "background_documents": _text_lines,
-    "build_details": _flag,
-    "cover_style": _one_of(*COVER_STYLES),
-    "completeness": _share,
-    "returns_deadline": _date_or_blank,
-    **dict.fromkeys(HALTON_TEXTS, _paragraph),
-}
-QUARTER_FILE_ONLY = ("quarter",)
-REQUIRED = ("council", "committee")
-
-
-def _where(path: Path, line: int | None = None, key: str | None = None) -> str:
-    parts = [_shown(path)]
-    if line is not None:
-        parts.append(f"line {line}")
-    if key is not None:
-        parts.append(f"key {quote(key)}")
-    return ", ".join(parts)
-
-
-def _shown(path: Path) -> str:
-    """A params file as the user would type it: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def read_params_file(path: Path) -> dict[str, Any]:
-    """One params file as {key: checked value}; every problem in it raised as one ParamsError."""
-    from qprlib.io import open_problem, os_reason
-
-    problem = open_problem(path, path.absolute().parent.resolve().parent, MAX_PARAMS_BYTES)
-    if problem == "missing":
-        raise ParamsError(f"{_shown(path)}: file not found")
-    if problem:
-        raise ParamsError(f"{_shown(path)}: {problem}")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ParamsError(f"{_shown(path)}: {os_reason(error)}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ParamsError(
-            f"{_where(path, line)}: has a byte (0x{data[error.start]:02x}) that is not UTF-8 "
-            "text; expected the file saved as UTF-8"
-        ) from None
-    bad = _CONTROL.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise ParamsError(
-            f"{_where(path, line)}: has a control character (U+{ord(bad[0]):04X}); expected "
-            "plain text (only line breaks and tabs)"
-        )
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        return _check_mapping(path, loader, root, text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        context = ""
-        if error.context and error.context_mark and error.context_mark.line + 1 != line:
-            context = f"{error.context} from line {error.context_mark.line + 1}: "
-        raise ParamsError(
-            f"{_where(path, line)}: not valid YAML ({context}{error.problem}); write one "
-            "`key: value` per line and quote values that contain ':' or '#'"
-        ) from None
-    except yaml.YAMLError as error:
-        raise ParamsError(f"{_shown(path)}: not valid YAML ({error})") from None
-    except RecursionError:
-        raise ParamsError(
-            f"{_shown(path)}: values nested too deeply to read; expected `key: value` lines"
-        ) from None
-    finally:
-        loader.dispose()
-
-
-def _as_written(text: str, node: yaml.Node) -> str:
-    """A node as it is typed in the file (a key or value quoted back in a message)."""
-    if isinstance(node, yaml.ScalarNode):
-        return node.value
-    return " ".join(text[node.start_mark.index : node.end_mark.index].split())
-
-
-def _check_mapping(path: Path, loader: yaml.SafeLoader, root: yaml.Node | None, text: str) -> dict:
-    if root is None:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        raise ParamsError(
-            f"{_where(path, root.start_mark.line + 1)}: expected `key: value` lines, "
-            f"found a {root.id}"
-        )
-    problems, values = [], {}
-    for key_node, value_node in root.value:
-        line, key = key_node.start_mark.line + 1, _as_written(text, key_node)
-        where = _where(path, line, key)
-        if key not in SETTINGS:
-            problems.append(f"{where}: unknown setting{_did_you_mean(key)}")
-            continue
-        if key in values:
-            problems.append(f"{where}: set twice in this file; keep one")
-            continue
-        if key in QUARTER_FILE_ONLY and path.name == DEFAULTS_FILE:
-            problems.append(f"{where}: belongs in the quarter's own file, not {DEFAULTS_FILE}")
-            continue
-        impossible = [
-            _calendar_problem(node.value)
-            for node in _scalars(value_node)
-            if node.tag == "tag:yaml.org,2002:timestamp"
-        ]
-        if any(impossible):
-            shown = quote(_as_written(text, value_node))
-            problems.append(f"{where}: {shown} is not valid; {next(filter(None, impossible))}")
-            continue
-        try:
-            raw = loader.construct_object(value_node, deep=True)
-        except (ValueError, OverflowError) as error:  # anything else YAML's own reading refuses
-            problems.append(f"{where}: cannot be read ({error}); write a plain value")
-            continue
-        except yaml.constructor.ConstructorError as error:
-            problems.append(
-                f"{where}: cannot be read ({error.problem}); write a plain value, "
-                "YAML tags such as !!python/object are not allowed"
-            )
-            continue
-        try:
-            values[key] = SETTINGS[key](raw)
-        except ValueError as error:
-            problems.append(
-                f"{where}: {quote(_as_written(text, value_node))} is not valid; {error}"
-            )
-    if problems:
-        raise ParamsError(problems)
-    return values
-
-
-def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
-    """The scalar nodes in a value (a list's items, a mapping's keys and values)."""
-    if isinstance(node, yaml.ScalarNode):
-        return [node]
-    if isinstance(node, yaml.SequenceNode):
-        return [s for item in node.value for s in _scalars(item)]
-    if isinstance(node, yaml.MappingNode):
-        return [s for pair in node.value for item in pair for s in _scalars(item)]
-    return []
-
-
-def _did_you_mean(key: str) -> str:
-    close = difflib.get_close_matches(key, SETTINGS, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean '{close[0]}'?"
-    return f"; expected one of {', '.join(SETTINGS)}"
 
 
 def load_params(quarter: Quarter | str, params_dir: Path) -> RunParams:
