@@ -18,6 +18,7 @@ from qprlib.compare import ASSESSMENT_COLUMNS, assessment_columns, comparisons, 
 from qprlib.io import QprData
 from qprlib.periods import Quarter
 from qprlib.rag import RED, rag, worsened
+from qprlib.settings import notebook_default as default
 from qprlib.spc import spc_summary
 from qprlib.trend import IMPROVING, WORSENING, directions
 
@@ -58,15 +59,16 @@ RED_NO_DIRECTION_REASON = "Red, with no direction of travel yet (too few results
 
 @dataclass(frozen=True)
 class AssessSettings:
-    """Every method choice behind the assessment, with the KCC defaults (see DESIGN.md)."""
+    """Every method choice behind the assessment, with the KCC defaults (see DESIGN.md); the
+    defaults and help are `qprlib.settings.DECLARED`'s (its `method` settings)."""
 
-    dot_method: str = "regression"  # or "previous", "same_period_last_year"
-    dot_window_quarters: int = 8  # regression window for quarterly indicators
-    dot_window_months: int = 24  # regression window for monthly indicators
-    dot_alpha: float = 0.05  # two-sided p-value below which a slope is a trend
-    amber_mode: str = "floor"  # or "tolerance": Amber within amber_tolerance of target
-    amber_tolerance: float = 0.05
-    spc_screen_outliers: bool = True  # drop moving ranges >= 3.267 x mean from the limits
+    dot_method: str = default("dot_method")
+    dot_window_quarters: int = default("dot_window_quarters")
+    dot_window_months: int = default("dot_window_months")
+    dot_alpha: float = default("dot_alpha")
+    amber_mode: str = default("amber_mode")
+    amber_tolerance: float = default("amber_tolerance")
+    spc_screen_outliers: bool = default("spc_screen_outliers")
     # SPC baseline: the process limits (and the SPC chart) use the most recent periods up to
     # the quarter's end, not the whole history since the data began. Making Data Count
     # (domain.md 3.4): limits from fewer than 12-13 points are only "trial limits", and the
@@ -74,12 +76,12 @@ class AssessSettings:
     # changed (MDC rebases when the process changes). So: two years of monthly points (24, as
     # the direction-of-travel window and the KCC charts) and 13 quarterly points (the fewest
     # that give full, not trial, limits). Gaps count as periods, as for direction of travel.
-    spc_baseline_months: int = 24
-    spc_baseline_quarters: int = 13
+    spc_baseline_months: int = default("spc_baseline_months")
+    spc_baseline_quarters: int = default("spc_baseline_quarters")
     # Comparators (qprlib.compare; params area_code and comparator_groups): the council's own
     # area code and the groups as JSON text ('' = none: no comparison columns are filled).
-    area_code: str = ""
-    comparator_groups: str = ""
+    area_code: str = default("area_code")
+    comparator_groups: str = default("comparator_groups")
 
     def spc_baseline(self, frequency: str) -> int:
         """Periods in the SPC baseline for a monthly or quarterly indicator."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from qprlib import settings
 from qprlib.atomic import write_atomic
 from qprlib.checkers import (  # noqa: F401  (moved; importable from here as before)
     _YAML_DATE,
@@ -41,7 +42,6 @@ from qprlib.checkers import (  # noqa: F401  (moved; importable from here as bef
     _text_list,
     _whole,
 )
-from qprlib.compare import groups_to_json
 from qprlib.errors import ParamsError, QprError
 from qprlib.params_file import (  # noqa: F401  (moved; importable from here as before)
     _CONTROL,
@@ -59,6 +59,8 @@ from qprlib.periods import Quarter
 from qprlib.settings import (  # noqa: F401  (moved; importable from here as before)
     AMBER_MODES,
     COVER_STYLES,
+    DECLARED,
+    DEFAULTS,
     DOT_METHODS,
     HALTON_TEXTS,
     QUARTER_FILE_ONLY,
@@ -73,83 +75,52 @@ PARAMS_DIR = "params"
 class RunParams:
     """The checked parameters shared by every report of one quarter's build."""
 
+    # defaults and one line of help each: qprlib.settings.DECLARED
     quarter: Quarter
-    council: str
-    committee: str
-    meeting_date: str = ""  # ISO date of the meeting the reports go to
-    author: str = ""
-    directorates: tuple[str, ...] = ()  # empty: every directorate in the data
-    dot_method: str = "regression"
-    dot_window_quarters: int = 8
-    dot_window_months: int = 24
-    dot_alpha: float = 0.05
-    amber_mode: str = "floor"
-    amber_tolerance: float = 0.05
-    spc_screen_outliers: bool = True
-    spc_baseline_months: int = 24  # SPC limits from the last 24 months (AssessSettings)
-    spc_baseline_quarters: int = 13  # ... or 13 quarters
-    decision_no: str = ""  # the cover report's "Decision No" (blank: n/a)
-    contacts: tuple[str, ...] = ()  # the cover report's contact details, one entry per person
-    directorate_committee: str = ""  # the committee directorate dashboards go to (blank: committee)
-    directorate_author: str = ""  # who the dashboards are from (blank: author)
-    execution_timeout: int = 600  # seconds one notebook cell may run before the run fails
-    assurance_meeting: str = ""  # the call-in briefing goes to (seed 002; blank: PAT)
-    assurance_meeting_date: str = ""  # ISO date of that meeting
-    area_code: str = ""  # the council's own area code in comparators.csv (e.g. E10000099)
-    # comparator groups (qprlib.compare): name -> a list of area codes (a ranked group, e.g.
-    # nearest neighbours) or one area code (a published figure, e.g. England's)
-    comparator_groups: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
-    # per directorate: committee, meeting_date, from, contacts, background_documents (seed 003)
+    council: str  # required
+    committee: str  # required
+    meeting_date: str = DEFAULTS["meeting_date"]
+    author: str = DEFAULTS["author"]
+    directorates: tuple[str, ...] = DEFAULTS["directorates"]
+    dot_method: str = DEFAULTS["dot_method"]
+    dot_window_quarters: int = DEFAULTS["dot_window_quarters"]
+    dot_window_months: int = DEFAULTS["dot_window_months"]
+    dot_alpha: float = DEFAULTS["dot_alpha"]
+    amber_mode: str = DEFAULTS["amber_mode"]
+    amber_tolerance: float = DEFAULTS["amber_tolerance"]
+    spc_screen_outliers: bool = DEFAULTS["spc_screen_outliers"]
+    spc_baseline_months: int = DEFAULTS["spc_baseline_months"]
+    spc_baseline_quarters: int = DEFAULTS["spc_baseline_quarters"]
+    decision_no: str = DEFAULTS["decision_no"]
+    contacts: tuple[str, ...] = DEFAULTS["contacts"]
+    directorate_committee: str = DEFAULTS["directorate_committee"]
+    directorate_author: str = DEFAULTS["directorate_author"]
+    execution_timeout: int = DEFAULTS["execution_timeout"]
+    assurance_meeting: str = DEFAULTS["assurance_meeting"]
+    assurance_meeting_date: str = DEFAULTS["assurance_meeting_date"]
+    area_code: str = DEFAULTS["area_code"]
+    comparator_groups: tuple[tuple[str, str | tuple[str, ...]], ...] = DEFAULTS["comparator_groups"]
     dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
-    background_documents: tuple[str, ...] = ()  # a dashboard's section 4 when it sets none
-    build_details: bool = False  # print commit, data hash, run time, parameters in each paper
-    cover_style: str = "kcc"  # kcc: seed 001's Cabinet cover; halton: seed 004's
-    reporting_officer: str = ""  # halton cover: REPORTING OFFICER
-    portfolio: str = ""  # halton cover: PORTFOLIO
-    wards: str = ""  # halton cover: WARDS (blank: Borough wide)
-    policy_implications: str = ""  # halton cover, 4.0 (blank: None identified)
-    other_implications: str = ""  # 5.0
-    priorities_implications: str = ""  # 6.0
-    risk_analysis: str = ""  # 7.0
-    equality_and_diversity: str = ""  # 8.0
-    background_papers: str = ""  # 9.0 (blank: none under the meaning of the Act)
-    # the share (0-1] of the quarter's KPIs that must have a figure before `qpr build` makes
-    # final papers (below it: exit 2 unless --draft); 1: every KPI (qprlib.completeness)
-    completeness: float = 1.0
-    returns_deadline: str = ""  # ISO date the directorates' returns are due (qpr returns --status)
+    background_documents: tuple[str, ...] = DEFAULTS["background_documents"]
+    build_details: bool = DEFAULTS["build_details"]
+    cover_style: str = DEFAULTS["cover_style"]
+    reporting_officer: str = DEFAULTS["reporting_officer"]
+    portfolio: str = DEFAULTS["portfolio"]
+    wards: str = DEFAULTS["wards"]
+    policy_implications: str = DEFAULTS["policy_implications"]
+    other_implications: str = DEFAULTS["other_implications"]
+    priorities_implications: str = DEFAULTS["priorities_implications"]
+    risk_analysis: str = DEFAULTS["risk_analysis"]
+    equality_and_diversity: str = DEFAULTS["equality_and_diversity"]
+    background_papers: str = DEFAULTS["background_papers"]
+    completeness: float = DEFAULTS["completeness"]
+    returns_deadline: str = DEFAULTS["returns_deadline"]
     sources: tuple[Path, ...] = ()  # the params files these came from, defaults first
 
     def notebook_values(self) -> dict[str, Any]:
-        """The values a notebook `parameters` cell may declare (plain str/int/float/bool)."""
-        return {
-            "quarter": str(self.quarter),
-            "council": self.council,
-            "committee": self.committee,
-            "meeting_date": self.meeting_date,
-            "author": self.author,
-            "dot_method": self.dot_method,
-            "dot_window_quarters": self.dot_window_quarters,
-            "dot_window_months": self.dot_window_months,
-            "dot_alpha": self.dot_alpha,
-            "amber_mode": self.amber_mode,
-            "amber_tolerance": self.amber_tolerance,
-            "spc_screen_outliers": self.spc_screen_outliers,
-            "spc_baseline_months": self.spc_baseline_months,
-            "spc_baseline_quarters": self.spc_baseline_quarters,
-            "decision_no": self.decision_no,
-            # a notebook parameter is plain text: one block per person, blank-line separated
-            "contacts": "\n\n".join(self.contacts),
-            "directorate_committee": self.directorate_committee,
-            "directorate_author": self.directorate_author,
-            "assurance_meeting": self.assurance_meeting,
-            "assurance_meeting_date": self.assurance_meeting_date,
-            "area_code": self.area_code,
-            # a notebook parameter is plain text: the groups as one line of JSON
-            "comparator_groups": groups_to_json(dict(self.comparator_groups)),
-            "build_details": self.build_details,
-            "directorates": "\n".join(self.directorates),
-            **{name: getattr(self, name) for name in HALTON_TEXTS},
-        }
+        """The values a notebook `parameters` cell may declare (plain str/int/float/bool), as
+        `qprlib.settings` declares them."""
+        return settings.notebook_values({f.name: getattr(self, f.name) for f in fields(self)})
 
     def dashboard_values(self, directorate: str) -> dict[str, Any]:
         """A directorate dashboard's addressing as notebook parameters (plain text): its entry
@@ -176,11 +147,11 @@ class RunParams:
         return " and ".join(_shown(s) for s in self.sources) or "params"
 
     def assess_settings(self):
-        """The method settings as `qprlib.assess.AssessSettings`."""
+        """The method settings (`settings.METHOD_SETTINGS`) as `qprlib.assess.AssessSettings`."""
         from qprlib.assess import AssessSettings
 
-        names = {f.name for f in fields(AssessSettings)}
-        return AssessSettings(**{k: v for k, v in self.notebook_values().items() if k in names})
+        values = self.notebook_values()
+        return AssessSettings(**{name: values[name] for name in settings.METHOD_SETTINGS})
 
 
 def load_params(quarter: Quarter | str, params_dir: Path) -> RunParams:

@@ -54,11 +54,14 @@ def run_inputs(
 
 
 def assessment_key(params, data) -> str:
-    """What kpis.csv (and assessment.json) are made from: settings, the quarter's own rows of
-    the data (data_keys: a later quarter's figures leave it current) and qprlib."""
+    """What kpis.csv (and assessment.json) are made from: the method settings (those
+    `qprlib.settings` declares `method`, as `AssessSettings` holds them), the quarter's own
+    rows of the data (data_keys: a later quarter's figures leave it current) and qprlib."""
+    from dataclasses import asdict
+
     from qprlib.data_keys import data_key
 
-    settings = {k: v for k, v in params.notebook_values().items() if k not in NOT_STAMPED}
+    settings = asdict(params.assess_settings())
     inputs = [settings, data_key(data, params.quarter), provenance.source_hash()]
     return provenance.text_hash(json.dumps(inputs, default=str))
 
