@@ -115,6 +115,9 @@ def completeness(data: QprData, quarter: Quarter | str) -> Completeness:
 
 
 DRAFT_KEY = "qpr-draft"  # front-matter field the build turns into the draft notice cell
+# front-matter field kept in a draft's executed notebook: the line every page of it carries
+# (the PDF's page header, the HTML banner; templates/report.typ and report.html)
+DRAFT_MARK_KEY = "qpr-page-banner"
 
 
 def check_complete(c: Completeness, required: float, where: str) -> None:
@@ -132,6 +135,14 @@ def check_complete(c: Completeness, required: float, where: str) -> None:
             *c.missing_lines(),
         ]
     )
+
+
+def draft_mark(c: Completeness) -> str:
+    """The plain-text line on every page of a draft: DRAFT, the count, and how many KPIs each
+    directorate has still to report ('...; 2 not yet reported (Public Health 1; ...)')."""
+    counts = "; ".join(f"{d} {len(names)}" for d, names in c.by_directorate().items())
+    text = f"DRAFT – not for publication. {c.headline()}"
+    return f"{text} ({counts})" if counts else text
 
 
 def draft_notice(c: Completeness) -> str:

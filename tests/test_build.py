@@ -341,7 +341,7 @@ def test_an_incomplete_quarter_is_exit_2_listing_the_missing_kpis(project, monke
 
 
 def test_a_draft_says_draft_and_what_is_missing_first_in_every_report(project, monkeypatch):
-    from qprlib.completeness import DRAFT_KEY, completeness, draft_notice
+    from qprlib.completeness import DRAFT_KEY, DRAFT_MARK_KEY, completeness, draft_notice
 
     (project / "data" / "values.csv").write_text(INCOMPLETE)
     params = load_params("2023/24 Q2", project / "params")
@@ -358,6 +358,13 @@ def test_a_draft_says_draft_and_what_is_missing_first_in_every_report(project, m
         nb = fill_front_matter(nbformat.read(plain.template, as_version=4), marked.front_matter)
         assert nb.cells[1].cell_type == "markdown" and nb.cells[1].source == notice
         assert DRAFT_KEY not in nb.cells[0].source
+        # the line every page carries stays in the front matter, for the templates
+        front = yaml.safe_load(nb.cells[0].source.strip().strip("-"))
+        assert front[DRAFT_MARK_KEY] == (
+            "DRAFT – not for publication. 1 of 2 KPIs have a figure for 2023/24 Q2 (50%); "
+            "1 not yet reported (Other 1)"
+        )
+        assert DRAFT_MARK_KEY not in plain.front_matter
 
 
 def test_new_quarter_from_the_command_line_writes_once(project, monkeypatch, capsys):

@@ -93,3 +93,20 @@ def test_the_site_index_says_how_complete_each_quarter_is(tmp_path):
     (folder / COMPLETENESS_FILE).write_text(json.dumps({"words": words}))
     page = index_page(tmp_path / "site")
     assert f'<p class="meta">{words}</p>' in page
+
+
+def test_the_line_on_every_page_of_a_draft_says_draft_and_who_has_not_reported():
+    from qprlib.completeness import draft_mark
+
+    # K1 reported; K2 (Adults) and K3 (Place) not: two directorates with one missing each
+    c = completeness(council([("K1", "2023-12-31", 80)]), "2023/24 Q3")
+    assert draft_mark(c) == (
+        "DRAFT – not for publication. 1 of 3 KPIs have a figure for 2023/24 Q3 (33%); "
+        "2 not yet reported (Adults 1; Place 1)"
+    )
+    complete = completeness(
+        council([(k, "2023-12-31", 1.0) for k in ("K1", "K2", "K3")]), "2023/24 Q3"
+    )
+    assert draft_mark(complete) == (  # a draft of a complete quarter still says DRAFT
+        "DRAFT – not for publication. 3 of 3 KPIs have a figure for 2023/24 Q3 (100%)"
+    )

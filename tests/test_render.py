@@ -703,3 +703,71 @@ def test_quarto_engine_gives_members_the_same_content(tmp_path):
     for name in KPI_NAMES:
         assert name in pdf
     assert "Red" in pdf and "Amber" in pdf and "Green" in pdf
+
+
+def page_count(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)[1])
+
+
+def page_text(path: Path, number: int) -> str:
+    """One page's text (pdftotext -f N -l N), whitespace collapsed."""
+    result = subprocess.run(
+        ["pdftotext", "-f", str(number), "-l", str(number), str(path), "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return words(result.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils)")
+def test_every_page_of_a_draft_says_draft_and_what_is_missing(tmp_path, site):
+    from qprlib.completeness import DRAFT_KEY, DRAFT_MARK_KEY
+    from qprlib.pipeline.plan import fill_front_matter
+
+    # as a --draft build plans it (qprlib.pipeline.plan): title, notice cell, the page line
+    mark = (
+        "DRAFT – not for publication. 36 of 38 KPIs have a figure for 2023/24 Q2 (94%); "
+        "2 not yet reported (Adult Social Care & Health 2)"
+    )
+    quarter = make_quarter(tmp_path, kpis=False)
+    nb = nbformat.read(quarter / "cover.ipynb", as_version=4)
+    front = {
+        "title": f"DRAFT: {TITLE}",
+        DRAFT_KEY: "**DRAFT – not for publication.**",
+        DRAFT_MARK_KEY: mark,
+    }
+    nbformat.write(fill_front_matter(nb, front), quarter / "cover.ipynb")
+    out = tmp_path / "_site"
+    assert (
+        render.render_quarter(quarter, out, ["cover"], ("html", "pdf", "docx"), "builtin", COUNCIL)
+        == []
+    )
+
+    pdf = out / QUARTER / "cover.pdf"
+    pages = page_count(pdf)
+    assert pages >= 3  # the fixture runs over several pages: the line must be on each
+    for number in range(1, pages + 1):
+        text = page_text(pdf, number)
+        assert mark in text, f"page {number}"
+        assert f"Page {number} of {pages}" in text
+    final = site / QUARTER / "cover.pdf"  # the same report, not a draft: no DRAFT anywhere
+    assert "DRAFT" not in pdf_text(final)
+
+    # HTML: a banner in words (the colour is a cue only), before the report, outside <main>
+    soup = BeautifulSoup((out / QUARTER / "cover.html").read_text(encoding="utf-8"), "html.parser")
+    banner = soup.find(class_="draft-banner")
+    assert banner is not None and banner.get("role") == "note"
+    assert words(banner.get_text()) == mark
+    assert banner.find_next("main") is soup.find("main")
+    assert soup.find("h1").get_text().startswith("DRAFT: ")
+    plain = BeautifulSoup(
+        (site / QUARTER / "cover.html").read_text(encoding="utf-8"), "html.parser"
+    )
+    assert plain.find(class_="draft-banner") is None
+
+    # Word: every page's header is the document's title (word.HEADER), which says DRAFT
+    with zipfile.ZipFile(out / QUARTER / "cover.docx") as docx:
+        assert "TITLE" in docx.read("word/header1.xml").decode()
+        core = docx.read("docProps/core.xml").decode()
+    assert f"<dc:title>DRAFT: {TITLE}</dc:title>" in core

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from qprlib import papers
+from qprlib.completeness import DRAFT_MARK_KEY
 from qprlib.names import ReportKind
 from qprlib.pipeline.notebooks import Report, text
 from qprlib.tables import DIRECTION_COLOURS, NO_RATING_COLOUR, RAG_COLOURS, rag_css
@@ -57,6 +58,7 @@ def metadata_args(report: Report, council: str, formats: Sequence[str]) -> list[
         "lang": lang_tag(front.get("lang")),
         "council": text(council) or DEFAULT_COUNCIL,
         "provenance": provenance(report),
+        "draft-mark": text(front.get(DRAFT_MARK_KEY)),  # a draft: on every page
     }
     meta["appendix"], meta["display-title"] = papers.display_title(report.title)
     if "pdf" in formats:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from qprlib import papers, provenance
-from qprlib.completeness import DRAFT_KEY
+from qprlib.completeness import DRAFT_KEY, DRAFT_MARK_KEY, completeness, draft_mark
 from qprlib.data_keys import data_key
 from qprlib.errors import ParamsError, QprError
 from qprlib.names import CORPORATE_REPORTS, ReportKind, directorate_report, slugify
@@ -231,7 +231,8 @@ def plan_runs(
     builds the others as before.
 
     `draft`: the draft notice (completeness.draft_notice) every report then opens with, its
-    title starting 'DRAFT:'. Each run's data input is only the rows it reads (data_keys)."""
+    title starting 'DRAFT:', and its front matter the line every page then carries
+    (completeness.draft_mark). Each run's data input is only the rows it reads (data_keys)."""
     notebooks = {ReportKind.COVER: papers.cover_notebook(params)}  # seed 001 or seed 004's cover
     planned = [
         (str(k), notebooks.get(k, str(k)), "")
@@ -255,6 +256,7 @@ def plan_runs(
     }
     library = provenance.source_hash()
     known = stamps.declared_cache(out)
+    mark = draft_mark(completeness(data, params.quarter)) if draft else ""
     runs = []
     for report, notebook, directorate in planned:
         template = paths.notebooks / f"{notebook}.ipynb"
@@ -267,7 +269,8 @@ def plan_runs(
         parameters = {name: offered[name] for name in declared if name in offered}
         front = front_matter(report, params, directorate, known_directorates(data))
         if draft:
-            front = {**front, "title": f"DRAFT: {front['title']}", DRAFT_KEY: draft}
+            title = f"DRAFT: {front['title']}"
+            front = {**front, "title": title, DRAFT_KEY: draft, DRAFT_MARK_KEY: mark}
         key = data_key(data, params.quarter, directorate, report)
         inputs = stamps.run_inputs(sha, parameters, front, key, library)
         runs.append(
