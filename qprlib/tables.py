@@ -152,7 +152,7 @@ def _number_text(x: object) -> str:
 def kpi_cells(a: pd.DataFrame) -> list[Cell]:
     """The KPI name cells of a KPI table, carrying what the HTML filter and sort read:
     directorate, service area, RAG, direction, call-in, and sort keys for the value columns."""
-    cells = []
+    cells, compared = [], _compared(a)
     for row in a.to_dict("records"):
         direction = row.get("direction")
         data = {
@@ -170,6 +170,8 @@ def kpi_cells(a: pd.DataFrame) -> list[Cell]:
             "sort-previous-rag": str(RAG_RANK.get(row.get("previous_rag"), 0)),
             "sort-direction-of-travel": str(DIRECTION_RANK.get(direction, 0)),
         }  # fmt: skip
+        if compared:  # the Comparison column sorts by quartile, best first
+            data["sort-comparison"] = _number_text(row.get("comparator_quartile"))
         cells.append(Cell(str(row["name"]), ("kpi",), data=tuple(data.items())))
     return cells
 
@@ -491,11 +493,26 @@ def _columns_table(
     return table(tuple(columns), rows, caption, id, widths=widths, align=align, classes=classes)
 
 
+# The KPI tables' comparison with other councils (qprlib.compare, issue 17): the words of
+# `comparison` ("2nd quartile of 16 similar councils; England 81.3% (June 2023)"), never a
+# colour. The column is there only when some KPI has comparator figures, so a council without
+# data/comparators.csv gets its tables as before; a KPI without figures has an empty cell.
+COMPARISON_HEADING = "Comparison"
+
+
+def _compared(frame: pd.DataFrame) -> bool:
+    return "comparison" in frame and frame["comparison"].map(lambda x: isinstance(x, str)).any()
+
+
+def _comparisons(frame: pd.DataFrame) -> list[Cell]:
+    return [Cell(x) if isinstance(x, str) else Cell("") for x in frame["comparison"]]
+
+
 def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> Table:
     """Every KPI with latest value, target, floor, RAG now and last quarter, and direction.
 
     Needs assessment columns service_area, name, unit, value, target, floor, rag,
-    previous_rag, direction.
+    previous_rag, direction; `comparison` (optional) adds the Comparison column.
     """
     a = assessment
     columns = {
@@ -508,6 +525,12 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
         "Previous RAG": map(rag_cell, a["previous_rag"]),
         "Direction of travel": _directions(a),
     }
+    if _compared(a):
+        columns[COMPARISON_HEADING] = _comparisons(a)
+        return _columns_table(  # the comparison takes a fifth of the width from the others
+            columns, caption, id, (10, 19, 8, 8, 8, 8, 8, 12, 19),
+            align="llrrrllll", classes=("grouped", "row-headers"),
+        )  # fmt: skip
     # Grouped: the renderer turns the service area into a heading row over its KPIs (it was
     # repeated on every row) and the other columns share its width: KPI 26%, direction of
     # travel 17% fits "↓ Worsening" (bold, no-break) on one A4 line, values 11.5% each keep
@@ -523,7 +546,8 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
     RAG now and last quarter, and direction of travel, the one headline trend (the SPC reading
     has its own section: report.spc_charts).
 
-    Needs name, unit, polarity, value, target, floor, rag, previous_rag, direction.
+    Needs name, unit, polarity, value, target, floor, rag, previous_rag, direction;
+    `comparison` (optional) adds the Comparison column.
     """
     a = assessment
     columns = {
@@ -535,6 +559,10 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
         "Previous RAG": map(rag_cell, a["previous_rag"]),
         "Direction of travel": _directions(a),
     }
+    if _compared(a):
+        columns[COMPARISON_HEADING] = _comparisons(a)
+        widths = (22, 9, 8, 8, 9, 9, 14, 21)
+        return _columns_table(columns, caption, id, widths, align="lrrrllll")
     widths = (26, 11, 10, 10, 11, 11, 17)  # values and direction: as kpi_table
     return _columns_table(columns, caption, id, widths, align="lrrrlll")
 

@@ -405,3 +405,43 @@ def test_trend_table_has_a_row_per_quarter_and_no_data_only_when_needed():
     assert "| 2023/24 Q2 | 15 | 15 | 7 | 1 | 7 | 18 | 12 |" in md
     without = tables.trend_table(trend.assign(no_data=0), "Counts")._repr_markdown_()
     assert "No data" not in without
+
+
+# --- the comparison column (issue 17) -----------------------------------------------------
+
+
+def compared():
+    words = "2nd quartile of 16 similar councils; England 81.3% (June 2023)"
+    return assessment().assign(comparison=[words, None], comparator_quartile=[2.0, float("nan")])
+
+
+@pytest.mark.parametrize("make", [tables.kpi_table, tables.dashboard_table])
+def test_comparison_column_in_words_only_with_comparator_figures(make):
+    t = make(compared(), "KPIs")
+    assert t.columns[-1] == "Comparison"
+    assert [row[-1].text for row in t.rows] == [compared()["comparison"][0], ""]  # none: silent
+    assert all(row[-1].classes == () for row in t.rows)  # words, not a colour
+    assert len(t.widths) == len(t.columns) == len(t.align)
+    before = make(assessment(), "KPIs")  # a council without comparators.csv: as before
+    assert "Comparison" not in before.columns
+    assert before == make(assessment().assign(comparison=None), "KPIs")
+
+
+def test_comparison_sorts_by_quartile_best_first():
+    (first, second) = tables.kpi_cells(compared().assign(directorate="C", call_in=False))
+    assert dict(first.data)["sort-comparison"] == "2.0"
+    assert dict(second.data)["sort-comparison"] == ""  # no figures: sorted last
+    assert "sort-comparison" not in dict(tables.kpi_cells(assessment())[0].data)
+
+
+def test_comparison_column_has_a_header_and_a_label_for_the_stacked_phone_layout():
+    from pathlib import Path
+
+    import qprlib
+
+    lua = Path(qprlib.__file__).parent / "templates" / "qpr.lua"
+    md = tables.kpi_table(compared(), "Every KPI")._repr_markdown_()
+    html = pypandoc.convert_text(md, "html", format="markdown", filters=[str(lua)])
+    assert re.search(r"<th[^>]*>Comparison</th>", html)
+    assert 'data-label="Comparison"' in html  # qpr.css shows "Comparison: …" at 390 px
+    assert "2nd quartile of 16 similar councils" in " ".join(html.split())
