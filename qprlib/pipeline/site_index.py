@@ -1,4 +1,5 @@
-"""The site's index page: every quarter published, newest first, each report in every format.
+"""The site's index page: every quarter published, newest first, each report in every format,
+and the headline counts of every quarter built (RAG and direction of travel, from its kpis.csv).
 
 The page is `templates/index.html` (a Jinja2 template, HTML-escaped throughout) filled from
 what is in the site folder and each quarter's `reports.json` (labels and titles, written by
@@ -49,6 +50,7 @@ def index_page(site_dir: Path, council: str = DEFAULT_COUNCIL) -> str:
         council=council or DEFAULT_COUNCIL,
         style=stylesheet(),
         quarters=[quarter_entry(folder, quarter) for quarter, folder in quarters],
+        trend=headline_rows(quarters),
         updated=when(datetime.now(UTC).isoformat(timespec="minutes")),
     )
 
@@ -110,6 +112,28 @@ def quarter_entry(folder: Path, quarter: Quarter) -> dict:
         "reports": items,
         "completeness": _completeness_words(folder),
     }
+
+
+def headline_rows(quarters: list[tuple[Quarter, Path]]) -> dict:
+    """The headline trend of the quarters built, in the given order (newest first): each
+    quarter's counts as `summary.headline_counts` makes them (the cover's), recounted from
+    the kpis.csv the site publishes; a quarter without a readable kpis.csv is left out.
+    {'headings': [...], 'rows': [[quarter, count, ...], ...]} (no rows: no table)."""
+    import pandas as pd
+
+    from qprlib.summary import TREND_COLUMNS, headline_counts
+    from qprlib.tables import TREND_HEADINGS
+
+    rows = []
+    for quarter, folder in quarters:
+        try:
+            table = pd.read_csv(folder / KPIS, usecols=["kind", "value", "rag", "direction"])
+            counts = headline_counts(quarter.label, table)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        rows.append([counts[c] for c in TREND_COLUMNS])
+    headings = [TREND_HEADINGS.get(c, "KPIs") for c in TREND_COLUMNS]
+    return {"headings": headings, "rows": rows}
 
 
 def _completeness_words(folder: Path) -> str:
