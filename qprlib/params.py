@@ -19,28 +19,8 @@ import yaml
 from qprlib import settings
 from qprlib.atomic import write_atomic
 from qprlib.checkers import (  # noqa: F401  (moved; importable from here as before)
-    _YAML_DATE,
     AREA_CODE,
     DASHBOARD_FIELDS,
-    _area_code,
-    _calendar_problem,
-    _comparator_groups,
-    _contacts,
-    _dashboards,
-    _date_or_blank,
-    _flag,
-    _fraction,
-    _iso_date,
-    _one_of,
-    _optional_text,
-    _paragraph,
-    _people,
-    _quarter,
-    _share,
-    _text,
-    _text_lines,
-    _text_list,
-    _whole,
 )
 from qprlib.errors import ParamsError, QprError
 from qprlib.params_file import (  # noqa: F401  (moved; importable from here as before)
