@@ -29,6 +29,7 @@ from qprlib import provenance
 from qprlib.atomic import write_atomic
 from qprlib.completeness import COMPLETENESS_FILE, check_complete, completeness, draft_notice
 from qprlib.errors import QprError
+from qprlib.final import revise
 from qprlib.names import slugify
 from qprlib.params import check_meeting_date, load_params, resolve_quarter, where_set
 from qprlib.pipeline.engines import choose_engine
@@ -115,12 +116,15 @@ def build(
     on_success: str | None = None,
     on_failure: str | None = None,
     draft: bool = False,
+    replace: bool = False,
 ) -> int:
     """Build a quarter's reports; exit status 0, or 1 when a report or the render failed.
 
     A quarter with fewer KPIs reported than params `completeness` asks (default: all) stops
     with exit 2 listing the missing ones, unless `draft`: then every report says DRAFT and
-    what is missing (qprlib.completeness).
+    what is missing (qprlib.completeness). A final quarter (`qpr publish`) whose papers the
+    build changes is published as its next version beside the last (qprlib.final.revise),
+    or over the last when `replace`.
 
     Bad params or data raise a QprError (the CLI prints it and exits 2) before any notebook
     runs or anything is written. `directorates` (the CLI's --directorate) builds only those
@@ -137,6 +141,7 @@ def build(
         return _build(
             quarter, directorates, formats, jobs, engine, force, data_dir, paths,
             render=render, interactive=interactive, quiet=quiet, notifier=notifier, draft=draft,
+            replace=replace,
         )  # fmt: skip
     except QprError as error:  # exit 2: nothing ran; the scheduled job still hears of it
         notifier.stopped(_quarter_named(quarter, root), error)
@@ -154,7 +159,7 @@ def _quarter_named(quarter: str | None, root: Path | None) -> str:
 
 
 def _build(quarter, directorates, formats, jobs, engine, force, data_dir, paths, *,
-           render, interactive, quiet, notifier, draft=False) -> int:  # fmt: skip
+           render, interactive, quiet, notifier, draft=False, replace=False) -> int:  # fmt: skip
     """The recipe: every check first (exit 2, nothing written), then run, render, record."""
     started = provenance.utc_now()
     params = load_params(resolve_quarter(quarter, paths.params), paths.params)
@@ -196,6 +201,8 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, paths,
         if render:
             render_site(outcome, out, paths.site, current, formats, engine, params, log)
         write_manifest(outcome, out, params, data, engine, formats, paths)
+        if revised := revise(params.quarter, paths.root, paths.build, paths.site, replace):
+            log.line(revised, always=True)  # a final quarter: v1 as sent, never written over
         log.summary(outcome, out, paths)
         notifier.finished(str(params.quarter), outcome.exit_status, log.summary_text(), log)
     return outcome.exit_status

@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="build even when KPIs are not yet reported (below params completeness): every "
         "report then says DRAFT and what is missing",
     )
+    build.add_argument(
+        "--replace",
+        action="store_true",
+        help="a final quarter (qpr publish) whose papers change: write them over its latest "
+        "published version instead of publishing the next version (v2) beside it",
+    )
     build.add_argument("--data", type=Path, default=Path("data"), metavar="DIR")
     build.add_argument(
         "--quiet", action="store_true", help="print only the summary and errors (build.log has all)"
@@ -291,6 +297,7 @@ def _build(args: argparse.Namespace) -> int:
         on_success=args.on_success,
         on_failure=args.on_failure,
         draft=args.draft,
+        replace=args.replace,
     )
 
 

@@ -143,18 +143,31 @@ def status_of(quarter: Quarter, data, paths: plan.Paths) -> QuarterStatus:
     return replace(
         last, reports=reports, kpis=kpis, site=site, stale_inputs=tuple(stale_inputs),
         completeness=complete.headline(), complete=complete.complete, draft=draft,
-        final=final_words(out),
+        final=final_words(out, paths.root),
     )  # fmt: skip
 
 
-def final_words(out: Path) -> str:
-    """'v1, published 2024-01-05 09:30 UTC' when the quarter is final (qprlib.final)."""
-    from qprlib.final import read_final
+def final_words(out: Path, root: Path) -> str:
+    """'v1, published 2024-01-05 09:30 UTC' when the quarter is final (qprlib.final); with
+    later versions, each: 'v2, published ..., a revision of v1; v1, published ...'."""
+    from qprlib.final import published_versions, read_final
 
     record = read_final(out)
     if not record:
         return ""
-    return f"v{record['version']}, published {_when(str(record.get('published', '')))}"
+    latest = f"v{record['version']}, published {_when(str(record.get('published', '')))}"
+    found = published_versions(root, out.name)
+    if len(found) < 2:
+        return latest
+    words = []
+    for entry in reversed(found):  # newest first, as the latest line
+        text = f"v{entry['version']}, published {_when(str(entry.get('published', '')))}"
+        if entry.get("revises"):
+            text += f", a revision of v{entry['revises']}"
+        if entry.get("replaces"):
+            text += " (written over with --replace)"
+        words.append(text)
+    return "; ".join(words)
 
 
 def report_status(run: plan.Run, entry: dict | None) -> ReportStatus:

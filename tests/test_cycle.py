@@ -70,6 +70,7 @@ def test_a_quarter_with_partial_and_late_returns_from_draft_to_final(tmp_path, m
     assert cli.main(["publish", Q2]) == 0
     published = root / "published" / "2023-24-q2" / "v1"
     assert (published / "cover.html").is_file() and (published / "manifest.json").is_file()
+    as_sent = {p.name: p.read_bytes() for p in published.iterdir()}
     capsys.readouterr()
 
     # Q3: new quarter (meeting date to set), returns out.
@@ -157,3 +158,18 @@ def test_a_quarter_with_partial_and_late_returns_from_draft_to_final(tmp_path, m
         "directorate-chief-executives-department",
         "qpr",
     ]  # not the cover (it counts commentary, not its words), nor Public Health's dashboard
+
+    # A correction to Q2 after it went to Cabinet: the build publishes it as v2, a revision
+    # of v1, beside it; v1 stays as sent.
+    text = commentary.read_text(encoding="utf-8")
+    sent = "as new advisors completed training"
+    assert sent in text
+    commentary.write_text(text.replace(sent, "as 12 new advisors completed training"), "utf-8")
+    assert cli.main(["build", Q2, "--to", "html"]) == 0
+    v2 = root / "published" / "2023-24-q2" / "v2"
+    assert "its papers changed, so they are published as v2, a revision of v1" in summary(capsys)
+    assert {p.name: p.read_bytes() for p in published.iterdir()} == as_sent
+    assert "as 12 new advisors" in (v2 / "qpr.html").read_text(encoding="utf-8")
+    assert "as 12 new advisors" not in (published / "qpr.html").read_text(encoding="utf-8")
+    assert cli.main(["status", Q2]) == 0
+    assert ", a revision of v1; v1, published " in summary(capsys)
