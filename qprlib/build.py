@@ -23,15 +23,22 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qprlib import provenance
 from qprlib.atomic import write_atomic
 from qprlib.completeness import COMPLETENESS_FILE, check_complete, completeness, draft_notice
-from qprlib.errors import QprError
+from qprlib.errors import ParamsError, QprError
 from qprlib.final import revise
 from qprlib.names import slugify
-from qprlib.params import check_meeting_date, load_params, resolve_quarter, where_set
+from qprlib.params import (
+    check_meeting_date,
+    load_params,
+    quarter_files,
+    resolve_quarter,
+    where_set,
+)
 from qprlib.pipeline.engines import choose_engine
 from qprlib.pipeline.execute import (
     PARTIAL_DIR,
@@ -39,6 +46,7 @@ from qprlib.pipeline.execute import (
     clear_partial,
     execute,
     execute_run,
+    execute_runs,
     failing_cell,
     skip,
     write_params_file,
@@ -51,7 +59,7 @@ from qprlib.pipeline.kpis import (
     write_assessment,
 )
 from qprlib.pipeline.lock import build_lock
-from qprlib.pipeline.log import BuildLog
+from qprlib.pipeline.log import BuildLog, CombinedLog
 from qprlib.pipeline.manifest import engine_used, write_manifest
 from qprlib.pipeline.outcome import (
     BUILT,
@@ -80,6 +88,7 @@ from qprlib.pipeline.plan import (
     load_data,
     plan_runs,
     portable,
+    shown,
     under_root,
 )
 from qprlib.pipeline.publish import render_site
@@ -117,6 +126,8 @@ def build(
     on_failure: str | None = None,
     draft: bool = False,
     replace: bool = False,
+    all_quarters: bool = False,
+    projects: Sequence[Path] = (),
 ) -> int:
     """Build a quarter's reports; exit status 0, or 1 when a report or the render failed.
 
@@ -132,16 +143,32 @@ def build(
     `formats` None means the formats last published for the quarter (else html and pdf), so
     a plain rebuild never drops a format published before. `on_success`/`on_failure` are shell
     commands run at the end (qprlib.notify), also when the build stops on bad input.
+
+    Many quarters (issue 18): `quarter` may be a list or range ('2022/23 Q1..2023/24 Q2'),
+    and `all_quarters` builds every quarter the data can report that has a params file.
+    `projects` (project roots; else `root`) builds each of them. Every report run of every
+    quarter and project goes through one pool; each quarter keeps its own build/<slug>/,
+    manifest and build.log, and each project its own _site/, as a build of it alone would.
     """
     from qprlib import notify
 
     notifier = notify.Notifier(on_success, on_failure)
     try:
-        paths = Paths.at(root, notebooks=notebooks_dir, build=build_dir, site=site_dir)
+        roots = list(projects) or [root]
+        many = len(roots) > 1
+        each = [
+            Paths.at(
+                one,
+                notebooks=None if many else notebooks_dir,
+                build=None if many else build_dir,
+                site=None if many else site_dir,
+            )
+            for one in roots
+        ]
         return _build(
-            quarter, directorates, formats, jobs, engine, force, data_dir, paths,
+            quarter, directorates, formats, jobs, engine, force, data_dir, each,
             render=render, interactive=interactive, quiet=quiet, notifier=notifier, draft=draft,
-            replace=replace,
+            replace=replace, all_quarters=all_quarters,
         )  # fmt: skip
     except QprError as error:  # exit 2: nothing ran; the scheduled job still hears of it
         notifier.stopped(_quarter_named(quarter, root), error)
@@ -158,19 +185,117 @@ def _quarter_named(quarter: str | None, root: Path | None) -> str:
     return quarter or "latest"
 
 
-def _build(quarter, directorates, formats, jobs, engine, force, data_dir, paths, *,
-           render, interactive, quiet, notifier, draft=False, replace=False) -> int:  # fmt: skip
+@dataclass
+class QuarterPlan:
+    """One quarter of one project, checked and planned; nothing written yet."""
+
+    paths: Paths
+    params: object  # RunParams
+    data: object  # QprData
+    runs: list[Run]
+    out: Path
+    kpis_key: str
+    assessment: object
+    outcome: Outcome
+    complete: object  # Completeness
+    label: str = ""
+    stale: list[Run] = field(default_factory=list)
+    log: BuildLog | None = None
+    formats: tuple[str, ...] = ()  # chosen inside the lock (those last published)
+
+
+def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projects, *, render,
+           interactive, quiet, notifier, draft=False, replace=False,
+           all_quarters=False) -> int:  # fmt: skip
     """The recipe: every check first (exit 2, nothing written), then run, render, record."""
     started = provenance.utc_now()
-    params = load_params(resolve_quarter(quarter, paths.params), paths.params)
-    data = load_data(under_root(Path(data_dir), paths.root), params)
+    plans = []
+    for paths in projects:
+        loaded = {}  # the data, once per comparator settings (usually once per project)
+        for chosen in choose_quarters(quarter, all_quarters, paths, data_dir, loaded):
+            plans.append(
+                _plan(chosen, directorates, force, data_dir, paths, started, loaded, draft=draft)
+            )
+    if render and engine == "quarto":
+        choose_engine(engine)  # quarto asked for but not installed: stop before running anything
+    if len(plans) > 1:
+        for plan in plans:
+            where = f"{plan.paths.root.name} " if len(projects) > 1 else ""
+            plan.label = f"{where}{plan.params.quarter} "
+    interactive = sys.stdout.isatty() if interactive is None else interactive
+    if any(force or not up_to_date(run) for plan in plans for run in plan.runs):
+        check_kernel()  # no kernel, no report: say so before anything is written
+    with contextlib.ExitStack() as stack:
+        for folder in sorted({plan.paths.build for plan in plans}):
+            stack.enter_context(build_lock(folder))
+        for plan in plans:
+            plan.log = stack.enter_context(
+                BuildLog(plan.out / "build.log", interactive, quiet, plan.label)
+            )
+            _start(plan, formats, force, directorates)
+        logs = CombinedLog({plan.out: plan.log for plan in plans})
+        stale = [run for plan in plans for run in plan.stale]
+        finished = execute_runs(stale, jobs or os.cpu_count() or 1, logs)
+        for plan in plans:
+            plan.outcome.results += [r for run, r in finished if run.output.parent == plan.out]
+            _finish(plan, directorates, engine, render, replace)
+        exit_status = max(plan.outcome.exit_status for plan in plans)
+        summary = "".join(plan.log.summary_text() for plan in plans)
+        if len(plans) > 1:
+            summary += _overall(plans, plans[-1].log)
+        named = str(plans[0].params.quarter) if len(plans) == 1 else _named(plans)
+        notifier.finished(named, exit_status, summary, plans[-1].log)
+    return exit_status
+
+
+def choose_quarters(text, all_quarters, paths, data_dir, loaded) -> list:
+    """The quarters to build: QUARTER as given (a quarter, `latest`, `current`, or a list or
+    range of them), or with `all_quarters` every quarter the data can report that has a
+    params file (a quarter the data cannot report yet, such as the one being prepared, is
+    left out)."""
+    from qprlib import io
+    from qprlib.periods import parse_quarters
+
+    if all_quarters:
+        files = quarter_files(paths.params)
+        latest = load_params(resolve_quarter(None, paths.params), paths.params)
+        data = _data(latest, paths, data_dir, loaded)
+        chosen = [q for q in io.reportable_quarters(data) if q in files]
+        if not chosen:
+            raise ParamsError(
+                f"{shown(paths.params)}: no params file for a quarter the data can report; "
+                "create one with `qpr new-quarter QUARTER`"
+            )
+        return chosen
+    if text is None or not any(mark in text for mark in (",", "..")):
+        return [resolve_quarter(text, paths.params)]
+    aliases = {}
+    for word in ("latest", "current"):
+        with contextlib.suppress(QprError):
+            aliases[word] = resolve_quarter(word, paths.params)
+    try:
+        return parse_quarters(text, aliases)
+    except QprError as error:
+        raise ParamsError([f"QUARTER: {problem}" for problem in error.problems]) from None
+
+
+def _data(params, paths, data_dir, loaded):
+    """The project's data, checked against these params' comparator settings (cached)."""
+    key = (params.area_code, json.dumps(params.groups(), sort_keys=True, default=str))
+    if key not in loaded:
+        loaded[key] = load_data(under_root(Path(data_dir), paths.root), params)
+    return loaded[key]
+
+
+def _plan(quarter, directorates, force, data_dir, paths, started, loaded, *, draft) -> QuarterPlan:
+    """Check one quarter's params and data (exit 2 on a problem) and plan its runs."""
+    params = load_params(quarter, paths.params)
+    data = _data(params, paths, data_dir, loaded)
     check_quarter(data, params.quarter)
     check_meeting_date(params)  # empty (new-quarter) or an earlier quarter's: not for Cabinet
     complete = completeness(data, params.quarter)
     if not draft:  # below the setting: refused, listing what is missing (exit 2)
         check_complete(complete, params.completeness, where_set(params.sources, "completeness"))
-    if render and engine == "quarto":
-        choose_engine(engine)  # quarto asked for but not installed: stop before running anything
     names = choose_directorates(
         data, directorates or params.directorates, bool(directorates), params.sources
     )
@@ -180,32 +305,63 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, paths,
     kpis_key, assessment = plan_assessment(params, data, out, force)
     outcome = Outcome(params.quarter, started)
     outcome.completeness = complete.as_dict() | {"required": params.completeness, "draft": draft}
-    interactive = sys.stdout.isatty() if interactive is None else interactive
-    if any(force or not up_to_date(run) for run in runs):
-        check_kernel()  # no kernel, no report: say so before anything is written
-    with build_lock(paths.build), BuildLog(out / "build.log", interactive, quiet) as log:
-        log.line(f"Building {params.quarter} ({len(runs)} reports) from {data.source}")
-        formats = choose_formats(formats, out, log)
-        clear_partial(out)  # left by a killed build
-        outcome.kpis, outcome.kpis_error = write_assessment(assessment, kpis_key, out, log)
-        warn_commentary(assessment, out, params.quarter, log)
-        stale = [run for run in runs if force or not up_to_date(run)]
-        share_assessment(stale, assessment, kpis_key, data, params, out, log)
-        outcome.results = [skip(run, log) for run in runs if run not in stale]
-        outcome.results += execute(stale, jobs or os.cpu_count() or 1, log)
-        current = current_reports(outcome.results, runs, out, partial=bool(directorates))
-        write_atomic(  # the index page says how complete each quarter is
-            out / COMPLETENESS_FILE,
-            json.dumps({"words": complete.site_words(draft), **outcome.completeness}, indent=1),
-        )
-        if render:
-            render_site(outcome, out, paths.site, current, formats, engine, params, log)
-        write_manifest(outcome, out, params, data, engine, formats, paths)
-        if revised := revise(params.quarter, paths.root, paths.build, paths.site, replace):
-            log.line(revised, always=True)  # a final quarter: v1 as sent, never written over
-        log.summary(outcome, out, paths)
-        notifier.finished(str(params.quarter), outcome.exit_status, log.summary_text(), log)
-    return outcome.exit_status
+    return QuarterPlan(paths, params, data, runs, out, kpis_key, assessment, outcome, complete)
+
+
+def _start(plan: QuarterPlan, formats, force, directorates) -> None:
+    """Inside the lock: kpis.csv, the shared assessment, the runs that are up to date."""
+    log, out = plan.log, plan.out
+    log.line(f"Building {plan.params.quarter} ({len(plan.runs)} reports) from {plan.data.source}")
+    plan.formats = choose_formats(formats, out, log)
+    clear_partial(out)  # left by a killed build
+    plan.outcome.kpis, plan.outcome.kpis_error = write_assessment(
+        plan.assessment, plan.kpis_key, out, log
+    )
+    warn_commentary(plan.assessment, out, plan.params.quarter, log)
+    plan.stale = [run for run in plan.runs if force or not up_to_date(run)]
+    share_assessment(plan.stale, plan.assessment, plan.kpis_key, plan.data, plan.params, out, log)
+    plan.outcome.results = [skip(run, log) for run in plan.runs if run not in plan.stale]
+
+
+def _finish(plan: QuarterPlan, directorates, engine, render, replace=False) -> None:
+    """After the runs: completeness.json, render and publish, the manifest, the summary."""
+    outcome, out, log, paths = plan.outcome, plan.out, plan.log, plan.paths
+    current = current_reports(outcome.results, plan.runs, out, partial=bool(directorates))
+    write_atomic(  # the index page says how complete each quarter is
+        out / COMPLETENESS_FILE,
+        json.dumps(
+            {
+                "words": plan.complete.site_words(outcome.completeness["draft"]),
+                **outcome.completeness,
+            },
+            indent=1,
+        ),
+    )
+    if render:
+        render_site(outcome, out, paths.site, current, plan.formats, engine, plan.params, log)
+    write_manifest(outcome, out, plan.params, plan.data, engine, plan.formats, paths)
+    if revised := revise(plan.params.quarter, paths.root, paths.build, paths.site, replace):
+        log.line(revised, always=True)  # a final quarter: v1 as sent, never written over
+    log.summary(outcome, out, paths)
+
+
+def _overall(plans: list[QuarterPlan], log: BuildLog) -> str:
+    """The one line over every quarter of a many-quarter build (shown even when quiet)."""
+    results = [result for plan in plans for result in plan.outcome.results]
+    counts = {word: sum(r.outcome == word for r in results) for word in (BUILT, UP_TO_DATE, FAILED)}
+    failed = [plan.label.strip() for plan in plans if plan.outcome.exit_status]
+    text = f"All {len(plans)} quarters: " + ", ".join(
+        f"{n} {word}" for word, n in counts.items() if n or word == BUILT
+    )
+    text += f"; failed in {', '.join(failed)}" if failed else ""
+    log.line(text, always=True)
+    return text + "\n"
+
+
+def _named(plans: list[QuarterPlan]) -> str:
+    """QPR_QUARTER of a many-quarter build: its first and last quarter."""
+    quarters = sorted({plan.params.quarter for plan in plans})
+    return f"{quarters[0]}..{quarters[-1]}"
 
 
 __all__ = [  # the names qprlib.build has always offered (tests, scripts, qprlib.status)

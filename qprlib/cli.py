@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         "it gets QPR_QUARTER, QPR_OUTCOME, QPR_EXIT_STATUS and QPR_LOG",
     )
 
+    _add_many_options(build)
+
     publish = commands.add_parser(
         "publish",
         help="mark a quarter final: keep its site as published, read-only, in "
@@ -198,6 +200,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would change; write nothing"
     )
     return parser
+
+
+def _add_many_options(build: argparse.ArgumentParser) -> None:
+    """`qpr build`'s options for many quarters and projects in one pool (issue 18)."""
+    build.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_quarters",
+        help="build every quarter the data can report that has a params file (QUARTER may "
+        "also be a list or range: '2022/23 Q1..2023/24 Q2')",
+    )
+    build.add_argument(
+        "--project",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="build this council's workbook (its data/, params/, notebooks/) into its own "
+        "build/ and _site/; repeatable: all projects' reports run in one pool",
+    )
 
 
 def _comparator_params(quarter=None) -> dict:
@@ -285,6 +307,8 @@ def _assess(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from qprlib.build import build
 
+    if args.all_quarters and args.quarter:
+        raise QprError(f"QUARTER '{args.quarter}' and --all: give one or the other")
     return build(
         quarter=args.quarter,
         directorates=args.directorate,
@@ -298,6 +322,8 @@ def _build(args: argparse.Namespace) -> int:
         on_failure=args.on_failure,
         draft=args.draft,
         replace=args.replace,
+        all_quarters=args.all_quarters,
+        projects=args.project,
     )
 
 

@@ -68,8 +68,20 @@ def clear_partial(out: Path) -> None:
 
 def execute(runs: list[Run], jobs: int, log) -> list[RunResult]:
     """Run each notebook in a worker process, `jobs` at a time; stamp each success."""
+    return [result for _, result in execute_runs(runs, jobs, log)]
+
+
+def execute_runs(runs: list[Run], jobs: int, log) -> list[tuple[Run, RunResult]]:
+    """`execute`, each result with its run, in the order they finished.
+
+    `runs` may come from many quarters (and projects): one pool and one progress display
+    for them all. `log` is a BuildLog, or anything with `for_run(run)` giving the BuildLog a
+    run's lines go to (pipeline.log.CombinedLog) plus the progress methods.
+    """
     if not runs:
         return []
+    log_of = getattr(log, "for_run", lambda run: log)
+    by_output = {str(run.output): run for run in runs}
     context = multiprocessing.get_context("spawn")  # no kernel state shared by fork
     events = context.Queue()
     results = []
@@ -84,21 +96,22 @@ def execute(runs: list[Run], jobs: int, log) -> list[RunResult]:
         try:
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(events, log)
+                _drain(events, by_output, log_of)
                 for future in done:
                     run = pending.pop(future)
                     result = _result_of(future, run)
                     if result.outcome == BUILT:
                         write_stamp(run, result)
-                    log.finished(result)
-                    results.append(result)
+                    log_of(run).finished(result)
+                    results.append((run, result))
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         finally:
-            _drain(events, log)
+            _drain(events, by_output, log_of)
             log.stop_progress()
-    clear_partial(runs[0].output.parent)
+    for out in dict.fromkeys(run.output.parent for run in runs):
+        clear_partial(out)
     return results
 
 
@@ -140,16 +153,17 @@ def _exit_with(build_pid: int) -> None:
     os._exit(1)
 
 
-def _drain(events, log) -> None:
+def _drain(events, by_output: dict, log_of) -> None:
     with contextlib.suppress(Exception):
         while not events.empty():
-            log.started(events.get_nowait())
+            run = by_output[events.get_nowait()]
+            log_of(run).started(run.report)
 
 
 def execute_run(run: Run) -> RunResult:
     """Execute one run with papermill (in a worker); never raises, reports what went wrong."""
     if _EVENTS is not None:
-        _EVENTS.put(run.report)
+        _EVENTS.put(str(run.output))  # the output names the run across quarters
     clock = time.monotonic()
     partial = run.output.parent / PARTIAL_DIR / run.output.name
     partial.parent.mkdir(parents=True, exist_ok=True)

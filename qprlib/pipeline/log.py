@@ -19,8 +19,9 @@ class BuildLog:
     the summary and errors; build.log always gets everything.
     """
 
-    def __init__(self, path: Path, interactive: bool, quiet: bool = False):
+    def __init__(self, path: Path, interactive: bool, quiet: bool = False, label: str = ""):
         self.path, self.interactive, self.quiet = path, interactive, quiet
+        self.label = label  # names the quarter (and project) of a run when a build has many
         self.file = None
         self.bar = None
         self.running: list[str] = []
@@ -82,17 +83,19 @@ class BuildLog:
         self.running.append(report)
         if self.bar is not None:
             self.bar.set_postfix_str(", ".join(self.running), refresh=True)
-            self.record(f"started     {report}")
+            self.record(f"started     {self.label}{report}")
         else:
-            self.line(f"started     {report}")
+            self.line(f"started     {self.label}{report}")
 
     def finished(self, result: RunResult) -> None:
         with contextlib.suppress(ValueError):
             self.running.remove(result.report)
         if result.outcome == FAILED:
-            self.error(f"FAILED      {result.report} ({result.seconds:.1f} s): {result.error}")
+            self.error(
+                f"FAILED      {self.label}{result.report} ({result.seconds:.1f} s): {result.error}"
+            )
         else:
-            self.line(f"built       {result.report} ({result.seconds:.1f} s)")
+            self.line(f"built       {self.label}{result.report} ({result.seconds:.1f} s)")
         if result.log:
             self.detail("\n".join(result.log))
         if self.bar is not None:
@@ -140,3 +143,27 @@ class BuildLog:
     def summary_text(self) -> str:
         """The summary as plain lines (no timestamps), e.g. for a notification's stdin."""
         return "".join(f"{text}\n" for text in self.summary_lines)
+
+
+class CombinedLog:
+    """One progress display over the runs of many quarters (or projects) in one pool; each
+    run's lines go to its own quarter's BuildLog (and so its build.log)."""
+
+    def __init__(self, logs: dict[Path, BuildLog]):  # by the quarter's build/<slug>/ folder
+        self.logs = logs
+        self.first = next(iter(logs.values()))
+        for log in logs.values():
+            log.running = self.first.running  # the bar names every run in progress
+
+    def for_run(self, run) -> BuildLog:
+        return self.logs[run.output.parent]
+
+    def start_progress(self, total: int) -> None:
+        self.first.start_progress(total)
+        for log in self.logs.values():
+            log.bar = self.first.bar
+
+    def stop_progress(self) -> None:
+        self.first.stop_progress()
+        for log in self.logs.values():
+            log.bar = None
