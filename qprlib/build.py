@@ -51,6 +51,7 @@ from qprlib.pipeline.execute import (
     skip,
     write_params_file,
 )
+from qprlib.pipeline.executors import DEFAULT_EXECUTOR, dask_executor, scheduler_address
 from qprlib.pipeline.kpis import (
     assess_quarter,
     plan_assessment,
@@ -128,6 +129,8 @@ def build(
     replace: bool = False,
     all_quarters: bool = False,
     projects: Sequence[Path] = (),
+    executor: str = DEFAULT_EXECUTOR,
+    scheduler: str | None = None,
 ) -> int:
     """Build a quarter's reports; exit status 0, or 1 when a report or the render failed.
 
@@ -149,6 +152,8 @@ def build(
     `projects` (project roots; else `root`) builds each of them. Every report run of every
     quarter and project goes through one pool; each quarter keeps its own build/<slug>/,
     manifest and build.log, and each project its own _site/, as a build of it alone would.
+    `executor` 'dask' runs them on a Dask cluster (`scheduler`, else QPR_DASK_SCHEDULER, else
+    a LocalCluster of `jobs` workers; pipeline.executors).
     """
     from qprlib import notify
 
@@ -168,7 +173,7 @@ def build(
         return _build(
             quarter, directorates, formats, jobs, engine, force, data_dir, each,
             render=render, interactive=interactive, quiet=quiet, notifier=notifier, draft=draft,
-            replace=replace, all_quarters=all_quarters,
+            replace=replace, all_quarters=all_quarters, executor=executor, scheduler=scheduler,
         )  # fmt: skip
     except QprError as error:  # exit 2: nothing ran; the scheduled job still hears of it
         notifier.stopped(_quarter_named(quarter, root), error)
@@ -205,8 +210,8 @@ class QuarterPlan:
 
 
 def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projects, *, render,
-           interactive, quiet, notifier, draft=False, replace=False,
-           all_quarters=False) -> int:  # fmt: skip
+           interactive, quiet, notifier, draft=False, replace=False, all_quarters=False,
+           executor=DEFAULT_EXECUTOR, scheduler=None) -> int:  # fmt: skip
     """The recipe: every check first (exit 2, nothing written), then run, render, record."""
     started = provenance.utc_now()
     plans = []
@@ -223,9 +228,15 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projec
             where = f"{plan.paths.root.name} " if len(projects) > 1 else ""
             plan.label = f"{where}{plan.params.quarter} "
     interactive = sys.stdout.isatty() if interactive is None else interactive
-    if any(force or not up_to_date(run) for plan in plans for run in plan.runs):
+    to_run = sum(force or not up_to_date(run) for plan in plans for run in plan.runs)
+    if to_run:
         check_kernel()  # no kernel, no report: say so before anything is written
+    workers = jobs or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
+        pool = None  # the process pool, started when the runs are known
+        if executor == "dask" and to_run:  # connect first: no scheduler, exit 2, nothing written
+            address = scheduler_address(scheduler)
+            pool = stack.enter_context(dask_executor(min(workers, to_run), address))
         for folder in sorted({plan.paths.build for plan in plans}):
             stack.enter_context(build_lock(folder))
         for plan in plans:
@@ -235,7 +246,7 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projec
             _start(plan, formats, force, directorates)
         logs = CombinedLog({plan.out: plan.log for plan in plans})
         stale = [run for plan in plans for run in plan.stale]
-        finished = execute_runs(stale, jobs or os.cpu_count() or 1, logs)
+        finished = execute_runs(stale, workers, logs, pool)
         for plan in plans:
             plan.outcome.results += [r for run, r in finished if run.output.parent == plan.out]
             _finish(plan, directorates, engine, render, replace)

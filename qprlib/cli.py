@@ -220,6 +220,18 @@ def _add_many_options(build: argparse.ArgumentParser) -> None:
         help="build this council's workbook (its data/, params/, notebooks/) into its own "
         "build/ and _site/; repeatable: all projects' reports run in one pool",
     )
+    build.add_argument(
+        "--executor",
+        choices=("pool", "dask"),
+        default="pool",
+        help="where report runs execute: a process pool here (default) or a Dask cluster",
+    )
+    build.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: the scheduler, e.g. tcp://host:8786 (default: "
+        "QPR_DASK_SCHEDULER, else a LocalCluster of --jobs workers on this machine)",
+    )
 
 
 def _comparator_params(quarter=None) -> dict:
@@ -324,6 +336,8 @@ def _build(args: argparse.Namespace) -> int:
         replace=args.replace,
         all_quarters=args.all_quarters,
         projects=args.project,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
 
 

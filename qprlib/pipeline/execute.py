@@ -71,28 +71,34 @@ def execute(runs: list[Run], jobs: int, log) -> list[RunResult]:
     return [result for _, result in execute_runs(runs, jobs, log)]
 
 
-def execute_runs(runs: list[Run], jobs: int, log) -> list[tuple[Run, RunResult]]:
+def execute_runs(runs: list[Run], jobs: int, log, executor=None) -> list[tuple[Run, RunResult]]:
     """`execute`, each result with its run, in the order they finished.
 
     `runs` may come from many quarters (and projects): one pool and one progress display
     for them all. `log` is a BuildLog, or anything with `for_run(run)` giving the BuildLog a
-    run's lines go to (pipeline.log.CombinedLog) plus the progress methods.
+    run's lines go to (pipeline.log.CombinedLog) plus the progress methods. `executor`: a
+    concurrent.futures executor to submit to (pipeline.executors: a Dask cluster's); None
+    starts today's process pool of `jobs` workers, which also announce each run as it starts.
     """
     if not runs:
         return []
     log_of = getattr(log, "for_run", lambda run: log)
     by_output = {str(run.output): run for run in runs}
     context = multiprocessing.get_context("spawn")  # no kernel state shared by fork
-    events = context.Queue()
+    events = context.Queue() if executor is None else None
     results = []
     log.start_progress(len(runs))
-    with ProcessPoolExecutor(
-        min(jobs, len(runs)),
-        mp_context=context,
-        initializer=_worker_init,
-        initargs=(events, os.getpid()),
-    ) as pool:
-        pending = {pool.submit(execute_run, run): run for run in runs}
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(
+                ProcessPoolExecutor(
+                    min(jobs, len(runs)),
+                    mp_context=context,
+                    initializer=_worker_init,
+                    initargs=(events, os.getpid()),
+                )
+            )
+        pending = {executor.submit(execute_run, run): run for run in runs}
         try:
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -105,7 +111,10 @@ def execute_runs(runs: list[Run], jobs: int, log) -> list[tuple[Run, RunResult]]
                     log_of(run).finished(result)
                     results.append((run, result))
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            for future in pending:
+                future.cancel()
+            if isinstance(executor, ProcessPoolExecutor):
+                executor.shutdown(wait=False, cancel_futures=True)
             raise
         finally:
             _drain(events, by_output, log_of)
@@ -154,6 +163,8 @@ def _exit_with(build_pid: int) -> None:
 
 
 def _drain(events, by_output: dict, log_of) -> None:
+    if events is None:  # a Dask cluster's workers do not announce their runs
+        return
     with contextlib.suppress(Exception):
         while not events.empty():
             run = by_output[events.get_nowait()]
