@@ -249,6 +249,8 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projec
         finished = execute_runs(stale, workers, logs, pool)
         for plan in plans:
             plan.outcome.results += [r for run, r in finished if run.output.parent == plan.out]
+            order = [run.report for run in plan.runs]  # the manifest's, whichever ran first
+            plan.outcome.results.sort(key=lambda result: order.index(result.report))
             _finish(plan, directorates, engine, render, replace)
         exit_status = max(plan.outcome.exit_status for plan in plans)
         summary = "".join(plan.log.summary_text() for plan in plans)
@@ -361,9 +363,9 @@ def _overall(plans: list[QuarterPlan], log: BuildLog) -> str:
     results = [result for plan in plans for result in plan.outcome.results]
     counts = {word: sum(r.outcome == word for r in results) for word in (BUILT, UP_TO_DATE, FAILED)}
     failed = [plan.label.strip() for plan in plans if plan.outcome.exit_status]
-    text = f"All {len(plans)} quarters: " + ", ".join(
-        f"{n} {word}" for word, n in counts.items() if n or word == BUILT
-    )
+    projects = len({plan.paths.root for plan in plans})
+    text = f"All {len(plans)} quarters" + (f" of {projects} projects" if projects > 1 else "")
+    text += ": " + ", ".join(f"{n} {word}" for word, n in counts.items() if n or word == BUILT)
     text += f"; failed in {', '.join(failed)}" if failed else ""
     log.line(text, always=True)
     return text + "\n"

@@ -8,6 +8,9 @@ two quarters; a params file for Q3 (no figures yet) stands for the quarter being
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,7 +19,7 @@ from qprlib import build as build_module
 from qprlib import provenance
 from qprlib.build import Paths, choose_quarters
 from qprlib.periods import Quarter
-from tests.test_build import cli_build, make_project
+from tests.test_build import DEFAULTS, cli_build, make_project
 
 Q1, Q2, Q3 = Quarter(2023, 1), Quarter(2023, 2), Quarter(2023, 3)
 
@@ -99,3 +102,49 @@ def test_all_runs_every_report_of_every_quarter_in_one_pool(project, monkeypatch
     assert cli_build(project, monkeypatch, "2023/24 Q1..2023/24 Q2") == 0  # incremental
     assert "All 2 quarters: 0 built, 6 up to date" in capsys.readouterr().out
     assert pools[1:] == [[]]
+
+
+TIMES = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"
+    r"|\"(duration|seconds)\": [0-9.e-]+"
+    r"|\d{1,2} \w+ \d{4},? (at )?\d{1,2}[:.]\d{2}( UTC)?"
+    r"|\"id\": \"[0-9a-f]{8}\""  # papermill's injected cell: a random id in every build
+)
+
+
+def outputs(root: Path) -> dict[str, str]:
+    """Every file a build wrote in build/ and _site/ (not build.log, whose lines are the
+    console's), times (and the injected cell's random id) blanked."""
+    found = {}
+    for folder in ("build", "_site"):
+        for path in sorted((root / folder).rglob("*")):
+            # render.stamp.json: a hash of the notebooks, so of their run times too
+            if path.is_file() and path.name not in ("build.log", ".lock", "render.stamp.json"):
+                text = path.read_bytes().decode("utf-8", "replace")
+                found[str(path.relative_to(root))] = TIMES.sub("<time>", text)
+    return found
+
+
+@pytest.mark.slow
+def test_many_projects_build_as_each_would_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(provenance, "source_hash", lambda package_dir=None: "qprlib")
+    roots = []
+    for name, directorates in (("north", ["Fine"]), ("south", ["Fine", "Other"])):
+        made = make_project(tmp_path / name, directorates)
+        roots.append(made.rename(tmp_path / f"{name}-council"))
+    (roots[1] / "params" / "defaults.yml").write_text(DEFAULTS.replace("Fixture", "South"))
+    options = ["--to", "html", "--engine", "builtin", "--jobs", "2"]
+    projects = [arg for root in roots for arg in ("--project", str(root))]
+    assert cli_build(tmp_path, monkeypatch, *projects, *options) == 0
+    together = {root: outputs(root) for root in roots}
+    for root in roots:
+        shutil.rmtree(root / "build")
+        shutil.rmtree(root / "_site")
+        assert cli_build(root, monkeypatch, *options) == 0
+        alone = outputs(root)
+        assert sorted(alone) == sorted(together[root])
+        for name in alone:
+            assert alone[name] == together[root][name], name
+    site = {path.name for path in (roots[1] / "_site" / "2023-24-q2").iterdir()}
+    assert "directorate-other.html" in site
+    assert not (roots[0] / "_site" / "2023-24-q2" / "directorate-other.html").exists()
