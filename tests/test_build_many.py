@@ -81,9 +81,9 @@ def test_all_runs_every_report_of_every_quarter_in_one_pool(project, monkeypatch
     pools = []
     real = build_module.execute_runs
 
-    def one_pool(runs, jobs, log):
+    def one_pool(runs, jobs, log, executor=None):
         pools.append(sorted((run.output.parent.name, run.report) for run in runs))
-        return real(runs, jobs, log)
+        return real(runs, jobs, log, executor)
 
     monkeypatch.setattr(build_module, "execute_runs", one_pool)
     reports = ["cover", "directorate-fine", "qpr"]
