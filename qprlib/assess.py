@@ -30,6 +30,7 @@ from qprlib.series import (  # noqa: F401  (moved; importable from here as befor
 from qprlib.settings import notebook_default as default
 from qprlib.spc import spc_summary
 from qprlib.trend import IMPROVING, WORSENING, directions
+from qprlib.vocabulary import STABLE_WORDS
 
 COLUMNS = [
     "quarter", "id", "name", "directorate", "service_area", "kind", "polarity", "unit",
@@ -59,7 +60,7 @@ IMPROVEMENT = {"higher": "increase", "lower": "decrease"}  # polarity -> spc(imp
 ABOVE, BELOW, WITHIN = "above", "below", "within"
 WORSENED_REASON = "RAG worsened from {previous} to {current}"
 RED_WORSENING_REASON = "Red and worsening"
-RED_NOT_IMPROVING_REASON = "Red and not improving (stable or no clear trend)"
+RED_NOT_IMPROVING_REASON = f"Red and not improving ({STABLE_WORDS})"
 RED_NO_DIRECTION_REASON = "Red, with no direction of travel yet (too few results for a trend)"
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from qprlib.rag import POLARITY_SIGN, RED, worsened
 from qprlib.trend import IMPROVING, STABLE, WORSENING
+from qprlib.vocabulary import STABLE_WORDS
 
 MEASURE_WORDS = {  # unit -> what "has been rising" is said of
     "percent": "the percentage",
@@ -33,7 +34,7 @@ MEASURE_WORDS = {  # unit -> what "has been rising" is said of
 }
 DIRECTION_REASON = {
     WORSENING: "it is rated Red and its direction of travel is worsening",
-    STABLE: "it is rated Red and is not improving (stable or no clear trend)",
+    STABLE: f"it is rated Red and is not improving ({STABLE_WORDS})",
     None: "it is rated Red and has too few results yet for a direction of travel",
 }
 

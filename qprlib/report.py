@@ -1396,7 +1396,8 @@ def _direction_words(ctx: Context) -> str:
             "ones, up to the end of the Quarter: the period each KPI's "
             "chart shows. It is *Improving* or *Worsening* only when the results over that "
             "period show a clear, steady trend (one very unlikely to be chance), not just a "
-            "change since last Quarter; otherwise it is *Stable or no clear trend*, as it is "
+            f"change since last Quarter; otherwise it is *{tables.DIRECTION_WORDS['stable'][0]}*, "
+            "as it is "
             "with fewer than three results."
         )
     if s.dot_method == "previous":

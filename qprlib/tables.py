@@ -15,6 +15,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from qprlib.vocabulary import (  # noqa: F401  (moved; importable from here as before)
+    ACTIVITY_WORDS,
+    DIRECTION_WORDS,
+    NO_DATA,
+    STATUS_WORDS,
+)
+
 # Colours live here once; render's CSS (`rag_css()`) and charts.py read them from this module.
 # `text` on `fill` is the table/badge style; `mark` is the chart colour for points and bars
 # (contrast >= 3:1 on white, WCAG 1.4.11); `edge` outlines the badge.
@@ -31,22 +38,6 @@ RAG_SYMBOLS = {"Green": "●", "Amber": "◆", "Red": "✖"}
 NO_RATING_COLOUR = {"text": "#383f43", "fill": "#f3f2f1", "mark": "#505a5f", "edge": "#6f777b"}
 DIRECTION_COLOURS = {"improving": "#005a30", "worsening": "#942514"}  # others: body text colour
 
-# Direction of travel: the word is the content; the arrow is a decorative cue (aria-hidden).
-DIRECTION_WORDS = {
-    "improving": ("Improving", "↑"),
-    "stable": ("Stable or no clear trend", "→"),
-    "worsening": ("Worsening", "↓"),
-    "increasing": ("Increasing", "↑"),
-    "no change": ("No clear trend", "→"),  # the KPIs' "no clear trend", without a polarity
-    "decreasing": ("Decreasing", "↓"),
-}
-# Milestone status, Halton style: a symbol that also carries a word.
-STATUS_WORDS = {
-    "complete": ("Complete", "✔"),
-    "on_track": ("On track", "●"),
-    "uncertain": ("Uncertain", "?"),
-    "off_track": ("Off track", "✖"),
-}
 NBSP = "\u00a0"  # joins a symbol to its word, so a line never breaks between them
 
 
@@ -54,9 +45,6 @@ def status_key() -> str:
     """The milestone symbols and their words, for a caption: '✔ Complete, ● On track, ...'."""
     return ", ".join(f"{symbol}{NBSP}{word}" for word, symbol in STATUS_WORDS.values())
 
-
-ACTIVITY_WORDS = {"above": "Above range", "below": "Below range", "within": "Within range"}
-NO_DATA = "No data"
 
 _WHITESPACE = re.compile(r"[^\S\u00a0]+")  # any whitespace but the no-break space
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^@&!])")

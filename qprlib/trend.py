@@ -16,9 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qprlib.vocabulary import STABLE_WORDS  # noqa: F401  (moved; importable from here)
+
 IMPROVING, STABLE, WORSENING = "improving", "stable", "worsening"
 INCREASING, NO_CHANGE, DECREASING = "increasing", "no change", "decreasing"
-STABLE_WORDS = "stable or no clear trend"  # how "stable" is said to members (KCC key)
 METHODS = ("regression", "previous", "same_period_last_year")
 MIN_REGRESSION_POINTS = 3  # a slope's p-value needs at least one residual degree of freedom
 DEFAULT_WINDOW = {"quarterly": 8, "monthly": 24}  # two years of points, as on the KCC charts

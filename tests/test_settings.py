@@ -164,3 +164,10 @@ def test_the_assessment_key_follows_the_method_settings_only():
     assert assessment_key(replace(base, council="Other"), data) == assessment_key(base, data)
     changed = replace(base, amber_mode="tolerance")
     assert assessment_key(changed, data) != assessment_key(base, data)
+
+
+def test_docs_list_every_declared_setting_with_its_help():
+    page = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    for s in settings.DECLARED:
+        assert f"| `{s.name}` |" in page, f"docs/settings.md lacks {s.name}"
+        assert s.help.replace("|", "&#124;") in page, s.name
