@@ -58,6 +58,7 @@ from qprlib.pipeline.kpis import (
     share_assessment,
     warn_commentary,
     write_assessment,
+    write_series,
 )
 from qprlib.pipeline.lock import build_lock
 from qprlib.pipeline.log import BuildLog, CombinedLog
@@ -330,6 +331,7 @@ def _start(plan: QuarterPlan, formats, force, directorates) -> None:
     plan.outcome.kpis, plan.outcome.kpis_error = write_assessment(
         plan.assessment, plan.kpis_key, out, log
     )
+    write_series(plan.assessment, plan.data, plan.params, out, log)
     warn_commentary(plan.assessment, out, plan.params.quarter, log)
     plan.stale = [run for run in plan.runs if force or not up_to_date(run)]
     share_assessment(plan.stale, plan.assessment, plan.kpis_key, plan.data, plan.params, out, log)

@@ -65,3 +65,4 @@ def report_rank(name: str) -> int:
 
 
 KPIS_FILE = "kpis.csv"  # the quarter's assessment, open data: build/<slug>/ and _site/<slug>/
+SERIES_FILE = "series.csv"  # every charted point of the quarter, open data: beside kpis.csv

@@ -752,6 +752,61 @@ def spc_chart_data(row: pd.Series, dates, points: pd.DataFrame) -> str:
     return show_data(data)
 
 
+SERIES_COLUMNS = {  # series.csv: the words of the charts' "Show the data" tables
+    "id": "ID", "name": "Indicator", "directorate": "Directorate",
+    "service_area": "Service area", "unit": "Unit", "period": "Period",
+    "period_end": "Period end", "value": "Value", "target": "Target", "floor": "Floor standard",
+    "lower": "Expected range from", "upper": "Expected range to", "rag": "RAG",
+}  # fmt: skip
+NOT_RATED = "Not rated"
+
+
+def _charted_months(ctx: Context, row: pd.Series) -> int:
+    """The months a KPI's charts cover: the direction of travel's window, or the SPC chart's
+    baseline where that is longer (a dashboard's second panel); an activity indicator's
+    chart shows the window only."""
+    window = _window_months(ctx, row["frequency"])
+    if row["kind"] != "kpi":
+        return window
+    per_period = 1 if row["frequency"] == "monthly" else 3
+    return max(window, per_period * ctx.settings.spc_baseline(row["frequency"]))
+
+
+def chart_series(ctx: Context) -> pd.DataFrame:
+    """Every point the reports chart, one row per indicator and period (series.csv, open
+    data): the periods of its charts, a missing one with no value and RAG 'No data'. Numbers
+    as recorded; column names and words as the charts' data tables say them."""
+    frames = []
+    for _, row in ctx.current.iterrows():
+        h = _shown_history(ctx, row, months=_charted_months(ctx, row))
+        if h.empty:
+            continue
+        kpi = row["kind"] == "kpi"
+        rag = [
+            (r if isinstance(r, str) else NOT_RATED) if pd.notna(v) else tables.NO_DATA
+            for r, v in zip(h["rag"], h["value"], strict=True)
+        ]
+        frames.append(
+            h.assign(
+                name=row["name"],
+                directorate=row["directorate"],
+                service_area=row["service_area"],
+                unit=row["unit"],
+                period=[_period_label(d, row["frequency"]) for d in h["period_end"]],
+                period_end=pd.to_datetime(h["period_end"]).dt.strftime("%Y-%m-%d"),
+                target=h["target"] if kpi else np.nan,
+                floor=h["floor"] if kpi else np.nan,
+                lower=np.nan if kpi else h["lower"],
+                upper=np.nan if kpi else h["upper"],
+                rag=rag if kpi else "",
+            )  # fmt: skip
+        )
+    columns = list(SERIES_COLUMNS)
+    if not frames:
+        return pd.DataFrame(columns=list(SERIES_COLUMNS.values()))
+    return pd.concat(frames, ignore_index=True)[columns].rename(columns=SERIES_COLUMNS)
+
+
 def kpi_table(ctx: Context) -> Markdown:
     """Every KPI: latest value, target, floor, RAG now and last quarter, direction of travel."""
     caption = f"Every KPI, {_quarter_words(ctx)}: RAG rating, previous RAG and direction of travel"
@@ -763,15 +818,16 @@ def _window_months(ctx: Context, frequency: str) -> int:
     return s.dot_window_months if frequency == "monthly" else 3 * s.dot_window_quarters
 
 
-def _shown_history(ctx: Context, row: pd.Series) -> pd.DataFrame:
-    """The periods a chart shows: the direction-of-travel window (KCC: 'the timeframe shown').
+def _shown_history(ctx: Context, row: pd.Series, months: int | None = None) -> pd.DataFrame:
+    """The periods a chart shows: the direction-of-travel window (KCC: 'the timeframe shown'),
+    or the last `months` months.
 
     The window is counted in time, as assess counts it (a missing month is still a month):
     every period of the window is a row, a missing one with value NaN (the chart's line
     breaks there) and its year's target and floor (the target line goes on).
     """
     end = pd.Timestamp(ctx.quarter.end)
-    start = end - pd.DateOffset(months=_window_months(ctx, row["frequency"]))
+    start = end - pd.DateOffset(months=months or _window_months(ctx, row["frequency"]))
     h = ctx.history.loc[ctx.history["id"] == row["id"]]
     h = h.loc[(h["period_end"] > start) & (h["period_end"] <= end)]
     if h.empty:

@@ -606,3 +606,18 @@ def test_build_warns_about_commentary_awaited_from_the_assessment_or_kpis_csv(tm
     log = Log()
     warn_commentary(None, tmp_path, Quarter.parse("2023/24 Q2"), log)  # kpis.csv up to date
     assert [text.split(": ", 1)[1][:2] for text, _ in log.lines] == ["K1", "K2"]
+
+
+def test_the_build_writes_series_csv_beside_kpis_csv(project, monkeypatch):
+    # Finding 13: every charted point as open data; written with kpis.csv, again when missing.
+    monkeypatch.undo()  # the real assessment
+    assert run_build(project) == 0
+    series = out_dir(project) / "series.csv"
+    table = pd.read_csv(series)
+    data = io.load(project / "data")
+    assert set(table["ID"]) == set(data.indicators["id"])
+    assert list(table.columns[:2]) == ["ID", "Indicator"] and "Floor standard" in table.columns
+    series.unlink()
+    assert run_build(project) == 0  # kpis.csv up to date: series.csv made again
+    assert "written     series.csv" in (out_dir(project) / "build.log").read_text()
+    assert series.is_file()

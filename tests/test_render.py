@@ -771,3 +771,19 @@ def test_every_page_of_a_draft_says_draft_and_what_is_missing(tmp_path, site):
         assert "TITLE" in docx.read("word/header1.xml").decode()
         core = docx.read("docProps/core.xml").decode()
     assert f"<dc:title>DRAFT: {TITLE}</dc:title>" in core
+
+
+def test_the_index_links_series_csv_as_open_data(tmp_path):
+    # Finding 13: the points behind the charts are downloadable from the index.
+    from qprlib.periods import Quarter
+    from qprlib.pipeline import site_index
+
+    folder = tmp_path / QUARTER
+    folder.mkdir()
+    (folder / "kpis.csv").write_text("id\nCS01\n", encoding="utf-8")
+    (folder / "series.csv").write_text("ID,Period\nCS01,September 2023\n", encoding="utf-8")
+    entry = site_index.quarter_entry(folder, Quarter.parse(QUARTER))
+    (data,) = [item for item in entry["reports"] if item["heading"] == "Open data"]
+    hrefs = {link["href"]: link["text"] for link in data["links"]}
+    assert hrefs[f"{QUARTER}/series.csv"].startswith("Open data: every point charted in the")
+    assert f"{QUARTER}/kpis.csv" in hrefs

@@ -771,3 +771,30 @@ def test_each_chart_has_its_data_table_to_show(ctx, adults):
     spc = markdown(report.spc_charts(adults))
     assert spc.count("::: {.show-data}") == spc.count("](data:image/svg+xml")
     assert "| Period | Value | Mean | Normal range from | Normal range to | Reading |" in spc
+
+
+def test_series_csv_holds_every_charted_point_in_the_reports_words():
+    # Finding 13 (issue 13 item 11): the points behind every chart, downloadable. The charts
+    # show the direction of travel's window (24 months) and, for a KPI's SPC chart, the SPC
+    # baseline (24 months): so 24 rows per monthly indicator, a missing month included.
+    v = small_council().values
+    data = council_with(values=v.loc[~((v["id"] == "C2") & (v["period_end"] == "2023-05-31"))])
+    table = report.chart_series(report.context(data, "2023/24 Q2"))
+    assert list(table.columns) == [
+        "ID", "Indicator", "Directorate", "Service area", "Unit", "Period", "Period end",
+        "Value", "Target", "Floor standard", "Expected range from", "Expected range to", "RAG",
+    ]  # fmt: skip
+    assert table.groupby("ID").size().to_dict() == {i: 24 for i in ("C1", "C2", "G1", "A1", "A2")}
+    c1 = table.loc[table["ID"] == "C1"].set_index("Period end")
+    assert c1.index[0] == "2021-10-31" and c1.index[-1] == "2023-09-30"
+    assert c1.loc["2023-09-30", "Period"] == "September 2023"
+    assert c1.loc["2023-09-30", "Value"] == 71.3
+    # the KCC rule on the recorded figure: 71.3 < floor 75 is Red; 80 is Amber (75 <= 80 < 85)
+    assert c1.loc["2023-09-30", "RAG"] == "Red" and c1.loc["2023-06-30", "RAG"] == "Amber"
+    assert (c1["Target"] == 85).all() and (c1["Floor standard"] == 75).all()
+    may = table.loc[(table["ID"] == "C2") & (table["Period end"] == "2023-05-31")].iloc[0]
+    assert np.isnan(may["Value"]) and may["RAG"] == "No data" and may["Target"] == 90
+    a2 = table.loc[table["ID"] == "A2"]  # activity: the expected range, no RAG
+    assert (a2["Expected range from"] == 900).all() and (a2["Expected range to"] == 1100).all()
+    assert (a2["RAG"] == "").all() and a2["Target"].isna().all()
+    assert set(table["RAG"]) <= {"Green", "Amber", "Red", "Not rated", "No data", ""}

@@ -1,5 +1,6 @@
-"""The quarter's assessment as build outputs: kpis.csv (open data) and assessment.json (shared
-by the notebooks that declare `assessment_path`), each rewritten only when its key changed."""
+"""The quarter's assessment as build outputs: kpis.csv and series.csv (open data) and
+assessment.json (shared by the notebooks that declare `assessment_path`), each rewritten only
+when its key changed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from qprlib import provenance
 from qprlib.errors import QprError
 from qprlib.names import KPIS_FILE as KPIS
+from qprlib.names import SERIES_FILE
 from qprlib.params import RunParams
 from qprlib.pipeline import stamps
 from qprlib.pipeline.outcome import FAILED, UP_TO_DATE, RunOutcome
@@ -56,6 +58,34 @@ def write_assessment(assessment, key: str, out: Path, log) -> tuple[RunOutcome, 
     stamps.write_key(out / stamps.KPIS_STAMP, key)
     log.line(f"written     kpis.csv ({len(table)} indicators)")
     return RunOutcome.WRITTEN, ""
+
+
+def write_series(assessment, data, params: RunParams, out: Path, log) -> None:
+    """build/<slug>/series.csv: every point the reports chart (`qprlib.report.chart_series`),
+    written with kpis.csv (same key) or when missing. It cannot be made: removed and said,
+    the reports still build (their charts meet the same problem and report it)."""
+    target = out / SERIES_FILE
+    if isinstance(assessment, Exception):
+        target.unlink(missing_ok=True)
+        return
+    if assessment is None and target.is_file():
+        log.line(f"up to date  {SERIES_FILE}")
+        return
+    from dataclasses import asdict
+
+    from qprlib import io
+    from qprlib.report import chart_series, context
+    from qprlib.tables import csv_safe
+
+    try:
+        ctx = context(data, params.quarter, parameters=asdict(params.assess_settings()))
+        table = csv_safe(chart_series(ctx))
+    except Exception as error:
+        target.unlink(missing_ok=True)
+        log.line(f"not written {SERIES_FILE}: {type(error).__name__}: {error}")
+        return
+    io.write_csv_atomic(table, target)
+    log.line(f"written     {SERIES_FILE} ({len(table)} charted points)")
 
 
 def share_assessment(runs, assessment, key: str, data, params: RunParams, out: Path, log) -> None:

@@ -24,7 +24,7 @@ from qprlib import produced
 from qprlib.atomic import copy_atomic, write_atomic
 from qprlib.completeness import COMPLETENESS_FILE
 from qprlib.errors import QprError
-from qprlib.names import KPIS_FILE, report_rank
+from qprlib.names import KPIS_FILE, SERIES_FILE, report_rank
 from qprlib.periods import Quarter
 from qprlib.pipeline import engines, site_index, stamps
 from qprlib.pipeline.notebooks import (
@@ -91,8 +91,8 @@ def render_quarter(
     """Render `quarter_dir/<report>.ipynb` for each report and publish into `site_dir`.
 
     Writes `<slug>/<report>.html|.pdf` (+ `.docx` for the cover when asked), copies
-    `quarter_dir/kpis.csv` to `<slug>/kpis.csv`, regenerates `index.html`, then swaps the new
-    site in. Returns the failures as (report, message); the others are still published.
+    `quarter_dir/kpis.csv` and `series.csv` to `<slug>/`, regenerates `index.html`, then swaps
+    the new site in. Returns the failures as (report, message); the others are still published.
     """
     # absolute: pandoc runs in the report's work folder for Word (images are found there)
     quarter_dir, site_dir = Path(quarter_dir).absolute(), Path(site_dir).absolute()
@@ -250,7 +250,7 @@ def _write_produced(reports: Sequence, quarter: Path, council: str) -> None:
 
 
 def _copy_kpis(quarter_dir: Path, quarter: Path) -> None:
-    for name in (KPIS_FILE, COMPLETENESS_FILE):  # completeness: what the index page says
+    for name in (KPIS_FILE, SERIES_FILE, COMPLETENESS_FILE):  # completeness: the index's words
         if (quarter_dir / name).is_file():
             copy_atomic(quarter_dir / name, quarter / name)
 

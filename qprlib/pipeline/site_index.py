@@ -17,6 +17,7 @@ from qprlib import produced
 from qprlib.completeness import COMPLETENESS_FILE
 from qprlib.errors import QprError
 from qprlib.names import KPIS_FILE as KPIS
+from qprlib.names import SERIES_FILE as SERIES
 from qprlib.names import report_label, report_rank
 from qprlib.periods import Quarter
 from qprlib.pipeline.notebooks import text
@@ -99,9 +100,16 @@ def quarter_entry(folder: Path, quarter: Quarter) -> dict:
             if (folder / f"{name}{SUFFIX[fmt]}").is_file()
         ]
         items.append({"heading": label, "links": links})
+    data = []
     if (folder / KPIS).is_file():
         words = f"Open data: the assessment of every indicator, {short} (CSV{_size(folder / KPIS)})"
-        items.append({"heading": "Open data", "links": [_link(f"{folder.name}/{KPIS}", words)]})
+        data.append(_link(f"{folder.name}/{KPIS}", words))
+    if (folder / SERIES).is_file():
+        size = _size(folder / SERIES)
+        words = f"Open data: every point charted in the reports, {short} (CSV{size})"
+        data.append(_link(f"{folder.name}/{SERIES}", words))
+    if data:
+        items.append({"heading": "Open data", "links": data})
     if (folder / produced.PAGE).is_file():
         words = f"{produced.LINK_TEXT}, {short}: the code, data and parameters of the reports"
         link = _link(f"{folder.name}/{produced.PAGE}", words)

@@ -74,6 +74,7 @@ def render_key(
     inputs = {
         "reports": {r: provenance.file_hash(out / f"{r}.ipynb") for r in reports},
         "kpis": provenance.file_hash(kpis) if kpis.is_file() else "",
+        "series": provenance.file_hash(series) if (series := out / "series.csv").is_file() else "",
         "formats": list(formats),
         "engine": engine,
         "quarto": shutil.which("quarto") if engine == "auto" else "",
