@@ -192,6 +192,23 @@ def comparison_words(rows: pd.DataFrame, unit: str) -> str | None:
     return "; ".join(dated)
 
 
+# Which `comparisons` column each assessment column takes from the first group of its kind.
+RANKED_FIELDS = {
+    "comparator_group": "group", "comparator_period": "period", "comparator_count": "count",
+    "comparator_rank": "rank", "comparator_quartile": "quartile", "comparator_mean": "mean",
+    "comparator_median": "median", "comparator_lower_quartile": "lower_quartile",
+    "comparator_upper_quartile": "upper_quartile", "comparator_value": "own",
+}  # fmt: skip
+PUBLISHED_FIELDS = {
+    "published_group": "group", "published_period": "period", "published_value": "value",
+}  # fmt: skip
+
+
+def _first(rows: pd.DataFrame, fields: dict[str, str]) -> dict[str, object]:
+    first = rows.iloc[0]
+    return {column: first[source] for column, source in fields.items()}
+
+
 def assessment_columns(kpis: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
     """ASSESSMENT_COLUMNS for each of `kpis` (id, unit) from `comparisons` rows; empty
     (None/NaN) for a KPI without comparator figures."""
@@ -207,27 +224,11 @@ def assessment_columns(kpis: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
         row["comparison"] = comparison_words(mine, unit)
         ranked, published = mine.loc[~mine["published"]], mine.loc[mine["published"]]
         if len(ranked):
-            first = ranked.iloc[0]
-            row |= {
-                "comparator_group": first["group"],
-                "comparator_period": first["period"],
-                "comparator_count": first["count"],
-                "comparator_rank": first["rank"],
-                "comparator_quartile": first["quartile"],
-                "comparator_mean": first["mean"],
-                "comparator_median": first["median"],
-                "comparator_lower_quartile": first["lower_quartile"],
-                "comparator_upper_quartile": first["upper_quartile"],
-                "comparator_value": first["own"],
-            }
+            row |= _first(ranked, RANKED_FIELDS)
         if len(published):
-            first = published.iloc[0]
-            row |= {
-                "published_group": first["group"],
-                "published_period": first["period"],
-                "published_value": first["value"],
-                "published_better": None if pd.isna(first["better"]) else bool(first["better"]),
-            }
+            row |= _first(published, PUBLISHED_FIELDS)
+            better = published.iloc[0]["better"]
+            row["published_better"] = None if pd.isna(better) else bool(better)
         out.append(row)
     table = pd.DataFrame(out, columns=ASSESSMENT_COLUMNS, index=kpis.index)
     numbers = [c for c in ASSESSMENT_COLUMNS if c.startswith(("comparator_", "published_value"))]
