@@ -516,7 +516,7 @@ def kpi_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-kpis") -> T
     if _compared(a):
         columns[COMPARISON_HEADING] = _comparisons(a)
         return _columns_table(  # the comparison takes a fifth of the width from the others
-            columns, caption, id, (10, 19, 8, 8, 8, 8, 8, 12, 19),
+            columns, caption, id, (10, 17, 8, 8, 8, 10, 10, 12, 17),
             align="llrrrllll", classes=("grouped", "row-headers"),
         )  # fmt: skip
     # Grouped: the renderer turns the service area into a heading row over its KPIs (it was
@@ -549,7 +549,7 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
     }
     if _compared(a):
         columns[COMPARISON_HEADING] = _comparisons(a)
-        widths = (22, 9, 8, 8, 9, 9, 14, 21)
+        widths = (20, 9, 8, 8, 10, 10, 13, 22)
         return _columns_table(columns, caption, id, widths, align="lrrrllll")
     widths = (26, 11, 10, 10, 11, 11, 17)  # values and direction: as kpi_table
     return _columns_table(columns, caption, id, widths, align="lrrrlll")

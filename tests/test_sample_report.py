@@ -457,3 +457,48 @@ def test_the_call_in_briefing_is_built_in_html_and_pdf_for_the_called_in_kpis(
             in text
         )
         assert "Decision of the Performance Assurance Team" in text
+
+
+def test_qpr_and_dashboard_tables_compare_in_words_with_a_labelled_column(sample_site, kpis_csv):
+    """Issue 17: a Comparison column (header cell, each cell labelled for the stacked phone
+    layout) holding kpis.csv's `comparison` words; a KPI without comparator figures: empty;
+    a dashboard none of whose KPIs has comparator figures: no column."""
+    words = {r["name"]: r["comparison"] for _, r in kpis_csv.iterrows() if r["kind"] == "kpi"}
+    pages = ["qpr", *DASHBOARDS.values()]
+    seen = 0
+    for name in pages:
+        soup = BeautifulSoup(
+            (sample_site / SLUG / f"{name}.html").read_text("utf-8"), "html.parser"
+        )
+        table = soup.find("table", id="tbl-kpis" if name == "qpr" else "tbl-dashboard")
+        heads = [" ".join(th.get_text().split()) for th in table.thead.find_all("th")]
+        names = [" ".join(th.get_text().split()) for th in table.find_all("th", scope="row")]
+        if all(pd.isna(words[n]) for n in names if n in words):  # none of its KPIs compared
+            assert "Comparison" not in heads, name
+            continue
+        assert heads[-1] == "Comparison", name
+        for tr in (tr for body in table.find_all("tbody") for tr in body.find_all("tr")):
+            kpi = tr.find("th", scope="row")
+            if kpi is None or not tr.find_all("td"):
+                continue  # a service area's heading row
+            cell = tr.find_all("td")[-1]
+            assert cell["data-label"] == "Comparison"
+            expected = words[" ".join(kpi.get_text().split())]
+            shown = " ".join(cell.get_text().split())
+            assert shown == ("" if pd.isna(expected) else " ".join(expected.split())), name
+            seen += bool(shown)
+    assert seen >= 12  # the 12 KPIs with comparators, in the QPR and again in the dashboards
+
+
+def test_site_index_counts_the_quarter_from_its_kpis_csv(sample_site, kpis_csv):
+    kpis = kpis_csv[kpis_csv["kind"] == "kpi"]
+    valued = kpis[kpis["value"].notna()]
+    soup = BeautifulSoup((sample_site / "index.html").read_text("utf-8"), "html.parser")
+    table = soup.find("section", class_="headline-trend").find("table")
+    heads = [th.get_text() for th in table.thead.find_all("th")]
+    row = table.tbody.find("tr")
+    counts = dict(zip(heads[1:], (int(td.get_text()) for td in row.find_all("td")), strict=True))
+    assert row.th.get_text() == "Quarter 2, 2023/24"
+    assert (counts["Green"], counts["Amber"], counts["Red"]) == (15, 15, 8)  # seed 001
+    assert counts["Improving"] == (valued["direction"] == "improving").sum()
+    assert counts["Worsening"] == (valued["direction"] == "worsening").sum()
