@@ -39,6 +39,7 @@ from qprlib.params import (
     resolve_quarter,
     where_set,
 )
+from qprlib.pipeline import unchanged
 from qprlib.pipeline.engines import choose_engine
 from qprlib.pipeline.execute import (
     PARTIAL_DIR,
@@ -215,12 +216,17 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projec
            executor=DEFAULT_EXECUTOR, scheduler=None) -> int:  # fmt: skip
     """The recipe: every check first (exit 2, nothing written), then run, render, record."""
     started = provenance.utc_now()
-    plans = []
+    plans, key = [], None
     for paths in projects:
         loaded = {}  # the data, once per comparator settings (usually once per project)
-        for chosen in choose_quarters(quarter, all_quarters, paths, data_dir, loaded):
+        chosen = choose_quarters(quarter, all_quarters, paths, data_dir, loaded)
+        if len(projects) == 1 and not all_quarters and paths == Paths.at(paths.root):
+            options = unchanged.options_of(chosen, directorates, formats, engine, draft, render)
+            data = under_root(Path(data_dir), paths.root)  # the raw files, before io reads them
+            key = unchanged.inputs_key(paths.root, data, options)
+        for one in chosen:
             plans.append(
-                _plan(chosen, directorates, force, data_dir, paths, started, loaded, draft=draft)
+                _plan(one, directorates, force, data_dir, paths, started, loaded, draft=draft)
             )
     if render and engine == "quarto":
         choose_engine(engine)  # quarto asked for but not installed: stop before running anything
@@ -254,6 +260,8 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projec
             plan.outcome.results.sort(key=lambda result: order.index(result.report))
             _finish(plan, directorates, engine, render, replace)
         exit_status = max(plan.outcome.exit_status for plan in plans)
+        for plan in plans if key and exit_status == 0 else []:  # the no-change fast path's
+            unchanged.write_stamp(plan.out, key)
         summary = "".join(plan.log.summary_text() for plan in plans)
         if len(plans) > 1:
             summary += _overall(plans, plans[-1].log)

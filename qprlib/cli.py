@@ -317,10 +317,15 @@ def _assess(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from qprlib.build import build
-
     if args.all_quarters and args.quarter:
         raise QprError(f"QUARTER '{args.quarter}' and --all: give one or the other")
+    from qprlib.pipeline.unchanged import fast_build, project_root
+
+    status = fast_build(args, project_root())  # no input changed: done before pandas loads
+    if status is not None:
+        return status
+    from qprlib.build import build
+
     return build(
         quarter=args.quarter,
         directorates=args.directorate,
