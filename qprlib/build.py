@@ -60,6 +60,7 @@ from qprlib.pipeline.kpis import (
     warn_commentary,
     write_assessment,
     write_series,
+    write_trend,
 )
 from qprlib.pipeline.lock import build_lock
 from qprlib.pipeline.log import BuildLog, CombinedLog
@@ -340,6 +341,7 @@ def _start(plan: QuarterPlan, formats, force, directorates) -> None:
         plan.assessment, plan.kpis_key, out, log
     )
     write_series(plan.assessment, plan.data, plan.params, out, log)
+    write_trend(plan.assessment, plan.data, plan.params, out, log)
     warn_commentary(plan.assessment, out, plan.params.quarter, log)
     plan.stale = [run for run in plan.runs if force or not up_to_date(run)]
     share_assessment(plan.stale, plan.assessment, plan.kpis_key, plan.data, plan.params, out, log)

@@ -66,3 +66,5 @@ def report_rank(name: str) -> int:
 
 KPIS_FILE = "kpis.csv"  # the quarter's assessment, open data: build/<slug>/ and _site/<slug>/
 SERIES_FILE = "series.csv"  # every charted point of the quarter, open data: beside kpis.csv
+TREND_FILE = "trend.csv"  # the headline counts of the last 8 quarters (summary.headline_trend)
+TREND_CHART = "trend.svg"  # the same as a chart, for the site index

@@ -621,3 +621,24 @@ def test_the_build_writes_series_csv_beside_kpis_csv(project, monkeypatch):
     assert run_build(project) == 0  # kpis.csv up to date: series.csv made again
     assert "written     series.csv" in (out_dir(project) / "build.log").read_text()
     assert series.is_file()
+
+
+def test_the_build_writes_the_headline_trend_for_the_index(project, monkeypatch):
+    # Issue 17: trend.csv (and its chart) beside kpis.csv; its row for the quarter is the
+    # quarter's own headline counts, recounted here from the kpis.csv the build wrote.
+    from qprlib.summary import TREND_COLUMNS, headline_counts
+
+    monkeypatch.undo()  # the real assessment
+    assert run_build(project) == 0
+    out = out_dir(project)
+    trend = pd.read_csv(out / "trend.csv", dtype={"quarter": str})
+    assert list(trend.columns) == TREND_COLUMNS
+    assert trend["quarter"].iloc[-1] == "2023/24 Q2"
+    assert list(trend["quarter"]) == sorted(trend["quarter"])  # oldest first
+    kpis = pd.read_csv(out / "kpis.csv")
+    own = headline_counts("2023/24 Q2", kpis)
+    assert {c: trend[c].iloc[-1] for c in TREND_COLUMNS[1:]} == {
+        c: own[c] for c in TREND_COLUMNS[1:]
+    }
+    if len(trend) >= 2:
+        assert (out / "trend.svg").read_bytes().lstrip().startswith((b"<?xml", b"<svg"))

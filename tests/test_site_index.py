@@ -58,3 +58,44 @@ def test_no_headline_table_without_any_kpis_csv(tmp_path):
     (site / "2023-24-q1").mkdir(parents=True)
     (site / "2023-24-q1" / "cover.html").write_text("<p>cover</p>")
     assert "headline-trend" not in index_page(site)
+
+
+TREND = "quarter,kpis,Green,Amber,Red,no_data,improving,stable,worsening\n"
+
+
+def test_index_shows_the_last_quarters_trend_of_the_newest_quarter_with_one(tmp_path):
+    # Issue 17: the index carries the 8-quarter headline trend as the newest reports count it
+    # (trend.csv, oldest first, as the build writes it), with its chart and alt text.
+    site = tmp_path / "_site"
+    quarter(site, "2023-24-q1", ["K1,kpi,90,Green,improving"])
+    (site / "2023-24-q1" / "trend.csv").write_text(
+        TREND + "2022/23 Q4,3,1,1,1,0,1,1,1\n2023/24 Q1,3,2,0,1,0,2,0,1\n"
+    )
+    (site / "2023-24-q1" / "trend.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    quarter(site, "2023-24-q2", ["K1,kpi,80,Amber,stable"])  # newest, but built without one
+    soup = BeautifulSoup(index_page(site), "html.parser")
+    section = soup.find("section", class_="recent-trend")
+    assert section.h2.get_text() == "The last 2 quarters"
+    text = " ".join(section.p.get_text().split())
+    # Red 1 -> 1, Green 1 -> 2: the sentence says so, from the first and last rows
+    red, green = "rated Red stayed at 1", "the number of KPIs rated Green went from 1 to 2"
+    assert f"the number of KPIs {red} and {green}" in text
+    assert "by the rules of the Quarter 1, 2023/24 reports" in text
+    image = section.find("img")
+    assert image["src"] == "2023-24-q1/trend.svg"
+    assert image["alt"].endswith(
+        "2022/23 Q4 1 Green, 1 Amber, 1 Red; 2023/24 Q1 2 Green, 0 Amber, 1 Red."
+    )
+    table = section.find("table")
+    heads = [th.get_text() for th in table.thead.find_all("th")]
+    assert heads[:4] == ["Quarter", "Green", "Amber", "Red"] and "No data" not in heads
+    rows = [[c.get_text() for c in tr.find_all(["th", "td"])] for tr in table.tbody.find_all("tr")]
+    assert [r[0] for r in rows] == ["2022/23 Q4", "2023/24 Q1"]  # oldest first, as in the QPR
+    assert rows[1][:4] == ["2023/24 Q1", "2", "0", "1"]
+
+
+def test_no_recent_trend_with_fewer_than_two_quarters(tmp_path):
+    site = tmp_path / "_site"
+    quarter(site, "2023-24-q1", ["K1,kpi,90,Green,improving"])
+    (site / "2023-24-q1" / "trend.csv").write_text(TREND + "2023/24 Q1,1,1,0,0,0,1,0,0\n")
+    assert "recent-trend" not in index_page(site)

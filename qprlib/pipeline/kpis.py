@@ -10,7 +10,7 @@ from pathlib import Path
 from qprlib import provenance
 from qprlib.errors import QprError
 from qprlib.names import KPIS_FILE as KPIS
-from qprlib.names import SERIES_FILE
+from qprlib.names import SERIES_FILE, TREND_CHART, TREND_FILE
 from qprlib.params import RunParams
 from qprlib.pipeline import stamps
 from qprlib.pipeline.outcome import FAILED, UP_TO_DATE, RunOutcome
@@ -86,6 +86,40 @@ def write_series(assessment, data, params: RunParams, out: Path, log) -> None:
         return
     io.write_csv_atomic(table, target)
     log.line(f"written     {SERIES_FILE} ({len(table)} charted points)")
+
+
+def write_trend(assessment, data, params: RunParams, out: Path, log) -> None:
+    """build/<slug>/trend.csv and trend.svg: the headline counts of the last 8 quarters the
+    data can report (`summary.headline_trend`, the QPR's first-page table and chart), for the
+    site index; written with kpis.csv (same key) or when missing, removed when they cannot be
+    made (the reports meet the same problem and report it)."""
+    targets = [out / TREND_FILE, out / TREND_CHART]
+    if isinstance(assessment, Exception):
+        for target in targets:
+            target.unlink(missing_ok=True)
+        return
+    if assessment is None and all(target.is_file() for target in targets):
+        log.line(f"up to date  {TREND_FILE}")
+        return
+    from qprlib import io
+    from qprlib.atomic import write_atomic
+    from qprlib.charts import headline_trend_chart
+    from qprlib.summary import headline_trend
+
+    try:
+        trend = headline_trend(data, params.quarter, params.assess_settings())
+        chart = headline_trend_chart(trend).svg if len(trend) >= 2 else b""
+    except Exception as error:
+        for target in targets:
+            target.unlink(missing_ok=True)
+        log.line(f"not written {TREND_FILE}: {type(error).__name__}: {error}")
+        return
+    io.write_csv_atomic(trend, out / TREND_FILE)
+    if chart:
+        write_atomic(out / TREND_CHART, chart)
+    else:
+        (out / TREND_CHART).unlink(missing_ok=True)
+    log.line(f"written     {TREND_FILE} ({len(trend)} quarters)")
 
 
 def share_assessment(runs, assessment, key: str, data, params: RunParams, out: Path, log) -> None:

@@ -24,7 +24,7 @@ from qprlib import produced
 from qprlib.atomic import copy_atomic, write_atomic
 from qprlib.completeness import COMPLETENESS_FILE
 from qprlib.errors import QprError
-from qprlib.names import KPIS_FILE, SERIES_FILE, report_rank
+from qprlib.names import KPIS_FILE, SERIES_FILE, TREND_CHART, TREND_FILE, report_rank
 from qprlib.periods import Quarter
 from qprlib.pipeline import engines, site_index, stamps
 from qprlib.pipeline.notebooks import (
@@ -250,7 +250,8 @@ def _write_produced(reports: Sequence, quarter: Path, council: str) -> None:
 
 
 def _copy_kpis(quarter_dir: Path, quarter: Path) -> None:
-    for name in (KPIS_FILE, SERIES_FILE, COMPLETENESS_FILE):  # completeness: the index's words
+    # completeness and the trend: the index's words, table and chart
+    for name in (KPIS_FILE, SERIES_FILE, TREND_FILE, TREND_CHART, COMPLETENESS_FILE):
         if (quarter_dir / name).is_file():
             copy_atomic(quarter_dir / name, quarter / name)
 

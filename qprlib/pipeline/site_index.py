@@ -18,7 +18,7 @@ from qprlib.completeness import COMPLETENESS_FILE
 from qprlib.errors import QprError
 from qprlib.names import KPIS_FILE as KPIS
 from qprlib.names import SERIES_FILE as SERIES
-from qprlib.names import report_label, report_rank
+from qprlib.names import TREND_CHART, TREND_FILE, report_label, report_rank
 from qprlib.periods import Quarter
 from qprlib.pipeline.notebooks import text
 from qprlib.pipeline.pages import (
@@ -52,6 +52,7 @@ def index_page(site_dir: Path, council: str = DEFAULT_COUNCIL) -> str:
         style=stylesheet(),
         quarters=[quarter_entry(folder, quarter) for quarter, folder in quarters],
         trend=headline_rows(quarters),
+        recent=recent_trend(quarters),
         updated=when(datetime.now(UTC).isoformat(timespec="minutes")),
     )
 
@@ -142,6 +143,40 @@ def headline_rows(quarters: list[tuple[Quarter, Path]]) -> dict:
         rows.append([counts[c] for c in TREND_COLUMNS])
     headings = [TREND_HEADINGS.get(c, "KPIs") for c in TREND_COLUMNS]
     return {"headings": headings, "rows": rows}
+
+
+def recent_trend(quarters: list[tuple[Quarter, Path]]) -> dict:
+    """The last 8 quarters the data can report, as the newest built quarter's reports count
+    them (its trend.csv, written by the build from `summary.headline_trend`): the sentence,
+    the chart (its trend.svg, with alt text from the same counts) and the table, oldest
+    first as in the QPR. {} when no quarter has a readable trend.csv of 2 quarters or more."""
+    import pandas as pd
+
+    from qprlib.charts import headline_trend_alt
+    from qprlib.summary import TREND_COLUMNS, trend_sentence
+    from qprlib.tables import TREND_HEADINGS
+
+    for quarter, folder in quarters:  # newest first
+        try:
+            trend = pd.read_csv(folder / TREND_FILE, dtype={"quarter": str})
+            trend = trend[TREND_COLUMNS]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if len(trend) < 2:
+            continue
+        columns = [c for c in TREND_HEADINGS if c != "no_data" or trend["no_data"].any()]
+        chart = folder / TREND_CHART
+        return {
+            "quarter": quarter.label,
+            "sentence": trend_sentence(trend),
+            "chart": quote(f"{folder.name}/{TREND_CHART}") if chart.is_file() else "",
+            "alt": headline_trend_alt(trend),
+            "headings": [TREND_HEADINGS[c] for c in columns],
+            "rows": [[str(row[c]) for c in columns] for _, row in trend.iterrows()],
+            "caption": f"KPIs by RAG rating and direction of travel, {trend['quarter'].iloc[0]} "
+            f"to {trend['quarter'].iloc[-1]}",
+        }
+    return {}
 
 
 def _completeness_words(folder: Path) -> str:

@@ -66,6 +66,10 @@ def assessment_key(params, data) -> str:
     return provenance.text_hash(json.dumps(inputs, default=str))
 
 
+def _hash_if_file(path: Path) -> str:
+    return provenance.file_hash(path) if path.is_file() else ""
+
+
 def render_key(
     out: Path, site: Path, reports: Sequence[str], formats: Sequence[str], engine: str, council: str
 ) -> str:
@@ -74,7 +78,7 @@ def render_key(
     inputs = {
         "reports": {r: provenance.file_hash(out / f"{r}.ipynb") for r in reports},
         "kpis": provenance.file_hash(kpis) if kpis.is_file() else "",
-        "series": provenance.file_hash(series) if (series := out / "series.csv").is_file() else "",
+        **{name: _hash_if_file(out / name) for name in ("series.csv", "trend.csv", "trend.svg")},
         "formats": list(formats),
         "engine": engine,
         "quarto": shutil.which("quarto") if engine == "auto" else "",
