@@ -549,7 +549,7 @@ def dashboard_table(assessment: pd.DataFrame, caption: str, id: str = "tbl-dashb
     }
     if _compared(a):
         columns[COMPARISON_HEADING] = _comparisons(a)
-        widths = (20, 9, 8, 8, 10, 10, 13, 22)
+        widths = (18, 11, 10, 10, 10, 10, 12, 19)  # values as without: "396 days" on one line
         return _columns_table(columns, caption, id, widths, align="lrrrllll")
     widths = (26, 11, 10, 10, 11, 11, 17)  # values and direction: as kpi_table
     return _columns_table(columns, caption, id, widths, align="lrrrlll")

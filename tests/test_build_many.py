@@ -118,8 +118,10 @@ def outputs(root: Path) -> dict[str, str]:
     found = {}
     for folder in ("build", "_site"):
         for path in sorted((root / folder).rglob("*")):
-            # render.stamp.json: a hash of the notebooks, so of their run times too
-            if path.is_file() and path.name not in ("build.log", ".lock", "render.stamp.json"):
+            # render.stamp.json: a hash of the notebooks, so of their run times too;
+            # inputs.stamp.json: the fast path's record, kept for a one-project `qpr build`
+            skipped = ("build.log", ".lock", "render.stamp.json", "inputs.stamp.json")
+            if path.is_file() and path.name not in skipped:
                 text = path.read_bytes().decode("utf-8", "replace")
                 found[str(path.relative_to(root))] = TIMES.sub("<time>", text)
     return found

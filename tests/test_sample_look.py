@@ -84,9 +84,9 @@ def test_dashboards_carry_previous_rag_and_one_trend_with_spc_apart(sample_site,
     page = html(sample_site, report)
     table = page.find("table", id="tbl-dashboard")
     headings = [th.get_text(" ", strip=True) for th in table.thead.find_all("th")]
-    assert headings == [
+    assert headings[:7] == [
         "KPI", "Latest", "Target", "Floor standard", "RAG", "Previous RAG", "Direction of travel"
-    ]  # fmt: skip
+    ] and headings[7:] in ([], ["Comparison"])  # issue 17: where some KPI is compared  # fmt: skip
     kpis = len(table.tbody.find_all("tr"))
     blocks = page.find_all(class_="kpi")  # pandoc makes a <section> of a div with a heading
     charted = [b for b in blocks if b.find("img", alt=re.compile("^Line chart of (?!activity)"))]

@@ -105,7 +105,11 @@ def unchanged(build_dir: Path, site_dir: Path, quarters, key: str, render: bool)
         if not isinstance(manifest, dict) or manifest.get("exit_status") != 0:
             return []
         reports = manifest.get("reports") or {}
-        if not all((out / f"{report}.ipynb").is_file() for report in reports):
+        # the outputs and the up-to-date stamps the full path would find (one removed, say to
+        # make the site again, or kpis.csv to write again, takes the full path)
+        needed = ["kpis.csv", "kpis.stamp.json", *(["render.stamp.json"] * render)]
+        needed += [f"{r}{suffix}" for r in reports for suffix in (".ipynb", ".stamp.json")]
+        if not all((out / name).is_file() for name in needed):
             return []
         if render and not (site_dir / quarter.slug).is_dir():
             return []
