@@ -459,6 +459,10 @@ def test_the_call_in_briefing_is_built_in_html_and_pdf_for_the_called_in_kpis(
         assert "Decision of the Performance Assurance Team" in text
 
 
+def _blank(words) -> bool:
+    return pd.isna(words) or not str(words).strip()
+
+
 def test_qpr_and_dashboard_tables_compare_in_words_with_a_labelled_column(sample_site, kpis_csv):
     """Issue 17: a Comparison column (header cell, each cell labelled for the stacked phone
     layout) holding kpis.csv's `comparison` words; a KPI without comparator figures: empty;
@@ -474,7 +478,7 @@ def test_qpr_and_dashboard_tables_compare_in_words_with_a_labelled_column(sample
         table = soup.find("table", id="tbl-kpis" if name == "qpr" else "tbl-dashboard")
         heads = [" ".join(th.get_text().split()) for th in table.thead.find_all("th")]
         names = [" ".join(th.get_text().split()) for th in table.find_all("th", scope="row")]
-        if all(pd.isna(words[n]) for n in names if n in words):  # none of its KPIs compared
+        if all(_blank(words[n]) for n in names if n in words):  # none of its KPIs compared
             assert "Comparison" not in heads, name
             continue
         assert heads[-1] == "Comparison", name
@@ -486,7 +490,7 @@ def test_qpr_and_dashboard_tables_compare_in_words_with_a_labelled_column(sample
             assert cell["data-label"] == "Comparison"
             expected = words[" ".join(kpi.get_text().split())]
             shown = " ".join(cell.get_text().split())
-            assert shown == ("" if pd.isna(expected) else " ".join(expected.split())), name
+            assert shown == ("" if _blank(expected) else " ".join(expected.split())), name
             seen += bool(shown)
     assert seen >= 12  # the 12 KPIs with comparators, in the QPR and again in the dashboards
 
