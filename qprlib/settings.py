@@ -35,7 +35,6 @@ from qprlib.checkers import (
     _text_list,
     _whole,
 )
-from qprlib.compare import groups_to_json
 from qprlib.periods import Quarter
 
 DOT_METHODS = ("regression", "previous", "same_period_last_year")  # qprlib.trend methods
@@ -77,6 +76,8 @@ def _blocks(value: tuple[str, ...]) -> str:  # one block per person, blank-line 
 
 
 def _groups(value: tuple) -> str:  # a notebook parameter is plain text: one line of JSON
+    from qprlib.compare import groups_to_json  # here: compare needs pandas, settings does not
+
     return groups_to_json(dict(value))
 
 

@@ -152,3 +152,28 @@ def test_assess_csv_is_safe_to_open_in_a_spreadsheet(data_copy, capsys):
     table = pd.read_csv(StringIO(capsys.readouterr().out)).set_index("id")
     assert table.loc["CS01", "name"] == '\'=HYPERLINK("http://x","y")'
     assert pd.api.types.is_float_dtype(table["value"])  # numbers are left as numbers
+
+
+def test_build_help_lists_every_run_setting_with_its_default(capsys):
+    from qprlib.settings import DECLARED
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["build", "--help"])
+    assert exit_.value.code == 0
+    shown = capsys.readouterr().out
+    listed = {
+        line.split()[0] for line in shown.splitlines() if line.startswith("  ") and line.split()
+    }
+    missing = [s.name for s in DECLARED if s.name not in listed]
+    assert not missing, f"qpr build --help does not list {missing}"
+    assert "amber_mode" in shown and "['floor']" in shown  # the default beside the name
+
+
+def test_parsing_the_command_and_reading_params_import_no_pandas():
+    # `qpr build` with nothing changed answers before pandas loads (pipeline.unchanged)
+    script = (
+        "import sys; from qprlib import cli, params; cli.build_parser(); "
+        "print('pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
