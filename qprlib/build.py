@@ -151,7 +151,8 @@ def build(
     commands run at the end (qprlib.notify), also when the build stops on bad input.
 
     Many quarters (issue 18): `quarter` may be a list or range ('2022/23 Q1..2023/24 Q2'),
-    and `all_quarters` builds every quarter the data can report that has a params file.
+    and `all_quarters` builds every quarter the data can report up to the latest params file
+    (those without a file of their own from defaults.yml: choose_quarters).
     `projects` (project roots; else `root`) builds each of them. Every report run of every
     quarter and project goes through one pool; each quarter keeps its own build/<slug>/,
     manifest and build.log, and each project its own _site/, as a build of it alone would.
@@ -210,6 +211,7 @@ class QuarterPlan:
     stale: list[Run] = field(default_factory=list)
     log: BuildLog | None = None
     formats: tuple[str, ...] = ()  # chosen inside the lock (those last published)
+    history: bool = False  # --all: a past quarter with no params file of its own
 
 
 def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projects, *, render,
@@ -225,10 +227,12 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projec
             options = unchanged.options_of(chosen, directorates, formats, engine, draft, render)
             data = under_root(Path(data_dir), paths.root)  # the raw files, before io reads them
             key = unchanged.inputs_key(paths.root, data, options)
+        own = quarter_files(paths.params) if all_quarters else {}
         for one in chosen:
-            plans.append(
-                _plan(one, directorates, force, data_dir, paths, started, loaded, draft=draft)
-            )
+            history = all_quarters and one not in own  # before the workbook kept params
+            plan = _plan(one, directorates, force, data_dir, paths, started, loaded,
+                         draft=draft, history=history)  # fmt: skip
+            plans.append(plan)
     if render and engine == "quarto":
         choose_engine(engine)  # quarto asked for but not installed: stop before running anything
     if len(plans) > 1:
@@ -273,21 +277,22 @@ def _build(quarter, directorates, formats, jobs, engine, force, data_dir, projec
 
 def choose_quarters(text, all_quarters, paths, data_dir, loaded) -> list:
     """The quarters to build: QUARTER as given (a quarter, `latest`, `current`, or a list or
-    range of them), or with `all_quarters` every quarter the data can report that has a
-    params file (a quarter the data cannot report yet, such as the one being prepared, is
-    left out)."""
+    range of them), or with `all_quarters` every quarter the data can report up to the latest
+    params file: a past quarter without a file of its own (reported before the workbook kept
+    one) builds from defaults.yml, and one after the latest file (being prepared: no meeting
+    date yet) is left out until `qpr new-quarter` makes its file."""
     from qprlib import io
     from qprlib.periods import parse_quarters
 
     if all_quarters:
-        files = quarter_files(paths.params)
-        latest = load_params(resolve_quarter(None, paths.params), paths.params)
-        data = _data(latest, paths, data_dir, loaded)
-        chosen = [q for q in io.reportable_quarters(data) if q in files]
+        newest = resolve_quarter(None, paths.params)
+        data = _data(load_params(newest, paths.params), paths, data_dir, loaded)
+        chosen = [q for q in io.reportable_quarters(data) if q <= newest]
         if not chosen:
             raise ParamsError(
-                f"{shown(paths.params)}: no params file for a quarter the data can report; "
-                "create one with `qpr new-quarter QUARTER`"
+                f"{shown(paths.params)}: no quarter the data can report up to {newest}, the "
+                "latest params file; import its figures, or create a later quarter's file "
+                "with `qpr new-quarter QUARTER`"
             )
         return chosen
     if text is None or not any(mark in text for mark in (",", "..")):
@@ -310,12 +315,16 @@ def _data(params, paths, data_dir, loaded):
     return loaded[key]
 
 
-def _plan(quarter, directorates, force, data_dir, paths, started, loaded, *, draft) -> QuarterPlan:
-    """Check one quarter's params and data (exit 2 on a problem) and plan its runs."""
-    params = load_params(quarter, paths.params)
+def _plan(
+    quarter, directorates, force, data_dir, paths, started, loaded, *, draft, history=False
+) -> QuarterPlan:
+    """Check one quarter's params and data (exit 2 on a problem) and plan its runs; a
+    `history` quarter (no params file of its own) takes defaults.yml and has no meeting."""
+    params = load_params(quarter, paths.params, history=history)
     data = _data(params, paths, data_dir, loaded)
     check_quarter(data, params.quarter)
-    check_meeting_date(params)  # empty (new-quarter) or an earlier quarter's: not for Cabinet
+    if not history:  # empty (new-quarter) or an earlier quarter's: not for Cabinet
+        check_meeting_date(params)
     complete = completeness(data, params.quarter)
     if not draft:  # below the setting: refused, listing what is missing (exit 2)
         check_complete(complete, params.completeness, where_set(params.sources, "completeness"))
@@ -328,13 +337,20 @@ def _plan(quarter, directorates, force, data_dir, paths, started, loaded, *, dra
     kpis_key, assessment = plan_assessment(params, data, out, force)
     outcome = Outcome(params.quarter, started)
     outcome.completeness = complete.as_dict() | {"required": params.completeness, "draft": draft}
-    return QuarterPlan(paths, params, data, runs, out, kpis_key, assessment, outcome, complete)
+    return QuarterPlan(
+        paths, params, data, runs, out, kpis_key, assessment, outcome, complete, history=history
+    )
 
 
 def _start(plan: QuarterPlan, formats, force, directorates) -> None:
     """Inside the lock: kpis.csv, the shared assessment, the runs that are up to date."""
     log, out = plan.log, plan.out
     log.line(f"Building {plan.params.quarter} ({len(plan.runs)} reports) from {plan.data.source}")
+    if plan.history:
+        log.line(
+            f"{plan.params.quarter}: no params file of its own, so built from "
+            f"{plan.params.where()} (the cover's meeting date: 'date to be confirmed')"
+        )
     plan.formats = choose_formats(formats, out, log)
     clear_partial(out)  # left by a killed build
     plan.outcome.kpis, plan.outcome.kpis_error = write_assessment(

@@ -244,8 +244,9 @@ def _add_many_options(build: argparse.ArgumentParser) -> None:
         "--all",
         action="store_true",
         dest="all_quarters",
-        help="build every quarter the data can report that has a params file (QUARTER may "
-        "also be a list or range: '2022/23 Q1..2023/24 Q2')",
+        help="build every quarter the data can report up to the latest params file, those "
+        "without a file of their own from defaults.yml (QUARTER may also be a list or range: "
+        "'2022/23 Q1..2023/24 Q2')",
     )
     build.add_argument(
         "--project",

@@ -134,11 +134,15 @@ class RunParams:
         return AssessSettings(**{name: values[name] for name in settings.METHOD_SETTINGS})
 
 
-def load_params(quarter: Quarter | str, params_dir: Path) -> RunParams:
-    """The checked parameters for `quarter`: defaults.yml overlaid with params/<slug>.yml."""
+def load_params(quarter: Quarter | str, params_dir: Path, *, history: bool = False) -> RunParams:
+    """The checked parameters for `quarter`: defaults.yml overlaid with params/<slug>.yml.
+
+    `history` (`qpr build --all`): a past quarter with no file of its own, reported before
+    the workbook kept one, takes defaults.yml alone instead of being refused."""
     quarter = Quarter.parse(quarter)
     quarter_file = params_dir / f"{quarter.slug}.yml"
-    if not (quarter_file.exists() or quarter_file.is_symlink()):
+    own = quarter_file.exists() or quarter_file.is_symlink()
+    if not own and not history:
         raise ParamsError(
             f"{_shown(quarter_file)}: no params file for {quarter}; "
             f"create it with `qpr new-quarter '{quarter}'`"
@@ -147,7 +151,9 @@ def load_params(quarter: Quarter | str, params_dir: Path) -> RunParams:
     sources = [defaults_file] if defaults_file.exists() or defaults_file.is_symlink() else []
     merged: dict[str, Any] = {}
     problems: list[str] = []
-    for source in [*sources, quarter_file]:
+    if own:
+        sources.append(quarter_file)
+    for source in sources:
         try:
             merged |= read_params_file(source)
         except ParamsError as error:
@@ -168,7 +174,7 @@ def load_params(quarter: Quarter | str, params_dir: Path) -> RunParams:
             ]
         )
     merged.pop("quarter", None)
-    return RunParams(quarter=quarter, sources=(*sources, quarter_file), **merged)
+    return RunParams(quarter=quarter, sources=tuple(sources), **merged)
 
 
 def quarter_files(params_dir: Path) -> dict[Quarter, Path]:

@@ -47,11 +47,37 @@ def quarters(project, text=None, all_quarters=False):
     return choose_quarters(text, all_quarters, Paths.at(project), project / "data", {})
 
 
-def test_all_is_every_quarter_the_data_can_report_that_has_a_params_file(project):
+def test_all_is_every_quarter_the_data_can_report_up_to_the_latest_params_file(project):
     # Q3 has a params file but no figures (it has not been reported yet): left out
     assert quarters(project, all_quarters=True) == [Q1, Q2]
+    # a past quarter without a file of its own is still one the data can report (issue 18:
+    # "every quarter the data can report"); it builds from defaults.yml
     (project / "params" / "2023-24-q1.yml").unlink()
-    assert quarters(project, all_quarters=True) == [Q2]
+    assert quarters(project, all_quarters=True) == [Q1, Q2]
+    # figures for a quarter after the latest params file: one being prepared (no meeting
+    # date yet), left out until `qpr new-quarter` makes its file
+    (project / "params" / "2023-24-q3.yml").unlink()
+    (project / "params" / "2023-24-q2.yml").unlink()
+    (project / "params" / "2023-24-q1.yml").write_text("quarter: 2023/24 Q1\n")
+    assert quarters(project, all_quarters=True) == [Q1]
+
+
+def test_all_builds_a_past_quarter_without_its_own_params_file_from_the_defaults(
+    project, monkeypatch, capsys
+):
+    (project / "params" / "2023-24-q1.yml").unlink()
+    assert cli_build(project, monkeypatch, "--all", "--jobs", "2") == 0
+    q1 = project / "build" / "2023-24-q1"
+    manifest = json.loads((q1 / "manifest.json").read_text())
+    assert manifest["params_files"] == [str(project / "params" / "defaults.yml")]
+    assert {r["outcome"] for r in manifest["reports"].values()} == {"built"}
+    resolved = (q1 / "cover.params.yml").read_text()
+    assert "council: Fixture Council" in resolved  # defaults.yml's
+    assert "meeting_date: ''" in resolved  # none recorded: the cover says 'date to be confirmed'
+    assert "no params file of its own, so built from params/defaults.yml" in capsys.readouterr().out
+    # named on its own, the quarter still needs its file (a new quarter needs its meeting date)
+    assert cli_build(project, monkeypatch, "2023/24 Q1") == 2
+    assert "2023-24-q1.yml: no params file for 2023/24 Q1" in capsys.readouterr().err
 
 
 def test_a_range_or_list_names_its_quarters_in_order_once(project):
