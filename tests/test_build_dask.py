@@ -72,3 +72,44 @@ def test_a_local_cluster_builds_what_the_pool_builds_and_a_failure_fails_alone(
         )
     assert "FAILED directorate-broken" in capsys.readouterr().out
     shutil.rmtree(tmp_path)
+
+
+KILLER = """import os, signal
+if directorate == "Killed":  # the Dask worker process running this report dies (kill -9)
+    os.kill(os.getppid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_worker_fails_its_run_not_the_build(tmp_path, monkeypatch, capsys):
+    import dask
+    import nbformat
+
+    monkeypatch.setattr(provenance, "source_hash", lambda package_dir=None: "qprlib")
+    published = []
+
+    def fake_render(quarter_dir, site_dir, reports, formats, engine, council):
+        published.append(sorted(reports))
+        (site_dir / quarter_dir.name).mkdir(parents=True, exist_ok=True)
+        return []
+
+    monkeypatch.setattr(qprlib.pipeline.publish, "render_quarter", fake_render)
+    root = make_project(tmp_path, ["Fine", "Killed"])
+    template = root / "notebooks" / "directorate.ipynb"
+    nb = nbformat.read(template, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(KILLER))  # after the parameters cell
+    nbformat.write(nb, template)
+    options = ["--to", "html", "--engine", "builtin", "--jobs", "2", "--executor", "dask"]
+    # Dask retries a run whose worker died (allowed-failures, 3 by default); once is enough here
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        assert cli_build(root, monkeypatch, *options) == 1
+    reports = manifest(root)["reports"]
+    killed = reports["directorate-killed"]
+    assert killed["outcome"] == "failed"
+    assert "worker" in killed["error"] and "died" in killed["error"], killed["error"]
+    good = ["cover", "directorate-fine", "qpr"]
+    assert {reports[name]["outcome"] for name in good} == {"built"}
+    assert published == [good]  # the others published
+    assert "FAILED directorate-killed" in capsys.readouterr().out
+    assert not list(out_dir(root).glob(".partial/*"))  # no half-written notebook left
+    shutil.rmtree(tmp_path)
